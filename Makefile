@@ -1,0 +1,38 @@
+# The few verbs a person uses. Each one creates or updates the virtual environment first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test unit notebooks lab benchmark clean
+
+# (Re)install whenever the pinned requirements or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## book: execute every notebook and build the HTML book into _build/html (warnings are errors)
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+## test: unit tests with coverage (fails under 90%), then every notebook under nbval
+test: unit notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests --cov=rectified --cov-report=term --cov-fail-under=90
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax book -p no:cacheprovider
+
+## lab: open the notebooks in JupyterLab
+lab: $(STAMP)
+	$(BIN)/jupyter lab book
+
+## benchmark: execute each notebook and print wall time and peak memory
+benchmark: $(STAMP)
+	$(BIN)/python tools/benchmark_notebooks.py book
+
+clean:
+	rm -rf _build .pytest_cache .coverage htmlcov

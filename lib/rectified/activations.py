@@ -1,0 +1,429 @@
+"""Activation functions: numpy value and derivative, torch counterpart, one registry.
+
+Every activation in the book lives here once. Each entry pairs a numpy reference
+(value and hand-written derivative) with a torch implementation of the same formula;
+the tests check them against each other and against finite differences.
+
+    >>> from rectified import activations as A
+    >>> relu = A.get("relu", grad_at_zero=0.5)
+    >>> relu(np.array([-1.0, 0.0, 2.0])), relu.grad(np.array([-1.0, 0.0, 2.0]))
+    (array([0., 0., 2.]), array([0. , 0.5, 1. ]))
+
+Chapters: the rectifier family (gallery), the kink at zero (``grad_at_zero``),
+maxout (:func:`maxout`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import special
+
+__all__ = [
+    "Activation", "get", "names", "torch_module",
+    "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "prelu", "prelu_grad",
+    "prelu_grad_alpha", "elu", "elu_grad", "selu", "selu_grad", "softplus", "softplus_grad",
+    "gelu", "gelu_grad", "gelu_tanh", "gelu_tanh_grad", "silu", "silu_grad",
+    "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "abs_", "abs_grad", "linear", "linear_grad",
+    "maxout", "maxout_grad", "maxout_torch", "relu_torch",
+    "SELU_ALPHA", "SELU_SCALE",
+]
+
+#: SELU constants (Klambauer et al. 2017), to the precision torch uses.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_TANH_C = 0.044715
+
+
+def _arr(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
+
+
+def _check_grad_at_zero(grad_at_zero: float, lo: float, hi: float, name: str) -> float:
+    if not isinstance(grad_at_zero, (int, float, np.floating)) or isinstance(grad_at_zero, bool):
+        raise TypeError(f"grad_at_zero must be a number, got {grad_at_zero!r}")
+    if not lo <= grad_at_zero <= hi:
+        raise ValueError(
+            f"grad_at_zero={grad_at_zero!r} is not a subgradient of {name} at 0; "
+            f"allowed values lie in [{lo}, {hi}] (e.g. 0, 0.5 or 1 for ReLU)"
+        )
+    return float(grad_at_zero)
+
+
+# --- ReLU and its piecewise-linear relatives -------------------------------------------
+
+def relu(x):
+    """ReLU, max(0, x)."""
+    x = _arr(x)
+    return np.maximum(x, 0).astype(x.dtype)
+
+
+def relu_grad(x, grad_at_zero: float = 0.0):
+    """ReLU's derivative: 0 for x < 0, 1 for x > 0, and ``grad_at_zero`` (any value in the
+    subdifferential [0, 1]) at exactly 0. The kink at zero chapter compares the choices."""
+    g = _check_grad_at_zero(grad_at_zero, 0.0, 1.0, "relu")
+    x = _arr(x)
+    return np.where(x > 0, 1.0, np.where(x < 0, 0.0, g)).astype(x.dtype)
+
+
+def leaky_relu(x, slope: float = 0.01):
+    """Leaky ReLU, x for x > 0 and slope·x otherwise (Maas et al. 2013)."""
+    x = _arr(x)
+    return np.where(x > 0, x, slope * x).astype(x.dtype)
+
+
+def leaky_relu_grad(x, slope: float = 0.01):
+    """Leaky ReLU's derivative; at 0 it returns ``slope``, as torch does."""
+    x = _arr(x)
+    return np.where(x > 0, 1.0, slope).astype(x.dtype)
+
+
+def prelu(x, alpha=0.25):
+    """PReLU (He et al. 2015): leaky ReLU whose slope α is learned; α broadcasts over x."""
+    return leaky_relu(x, np.asarray(alpha))
+
+
+def prelu_grad(x, alpha=0.25):
+    """∂PReLU/∂x: 1 for x > 0, α otherwise."""
+    return leaky_relu_grad(x, np.asarray(alpha))
+
+
+def prelu_grad_alpha(x):
+    """∂PReLU/∂α = min(x, 0): only negative inputs teach the slope (rectifier family chapter)."""
+    x = _arr(x)
+    return np.minimum(x, 0).astype(x.dtype)
+
+
+def abs_(x):
+    """Absolute-value rectification |x| (leaky ReLU with slope −1)."""
+    return np.abs(_arr(x))
+
+
+def abs_grad(x, grad_at_zero: float = 0.0):
+    """sign(x), with ``grad_at_zero`` ∈ [−1, 1] at exactly 0 (torch returns 0)."""
+    g = _check_grad_at_zero(grad_at_zero, -1.0, 1.0, "abs")
+    x = _arr(x)
+    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, g)).astype(x.dtype)
+
+
+def linear(x):
+    """The identity, the 'activation' of a linear network."""
+    return _arr(x).copy()
+
+
+def linear_grad(x):
+    """Derivative of the identity: 1 everywhere."""
+    return np.ones_like(_arr(x))
+
+
+# --- Exponential and smooth relatives ---------------------------------------------------
+
+def elu(x, alpha: float = 1.0):
+    """ELU (Clevert et al. 2016): x for x > 0, α(eˣ − 1) otherwise."""
+    x = _arr(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+
+
+def elu_grad(x, alpha: float = 1.0):
+    """ELU's derivative: 1 for x > 0, α·eˣ otherwise."""
+    x = _arr(x)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+
+
+def selu(x):
+    """SELU (Klambauer et al. 2017): λ·ELU_α(x) with λ ≈ 1.0507, α ≈ 1.6733."""
+    return (SELU_SCALE * elu(x, SELU_ALPHA)).astype(_arr(x).dtype)
+
+
+def selu_grad(x):
+    """SELU's derivative: λ for x > 0, λα·eˣ otherwise."""
+    return (SELU_SCALE * elu_grad(x, SELU_ALPHA)).astype(_arr(x).dtype)
+
+
+def softplus(x, beta: float = 1.0):
+    """Softplus, log(1 + e^{βx})/β, a smooth ReLU (Dugas et al. 2001)."""
+    x = _arr(x)
+    return (np.logaddexp(0.0, beta * x) / beta).astype(x.dtype)
+
+
+def softplus_grad(x, beta: float = 1.0):
+    """Softplus' derivative is the logistic sigmoid σ(βx)."""
+    x = _arr(x)
+    return special.expit(beta * x).astype(x.dtype)
+
+
+def sigmoid(x):
+    """Logistic sigmoid σ(x) = 1/(1 + e^{−x})."""
+    x = _arr(x)
+    return special.expit(x).astype(x.dtype)
+
+
+def sigmoid_grad(x):
+    """σ'(x) = σ(x)(1 − σ(x)), at most ¼."""
+    s = sigmoid(x)
+    return s * (1 - s)
+
+
+def tanh(x):
+    """Hyperbolic tangent, tanh(x) = 2σ(2x) − 1."""
+    return np.tanh(_arr(x))
+
+
+def tanh_grad(x):
+    """tanh'(x) = 1 − tanh²(x), at most 1."""
+    t = tanh(x)
+    return 1 - t * t
+
+
+def gelu(x):
+    """GELU, exact form x·Φ(x) with Φ the standard normal CDF (Hendrycks & Gimpel 2016)."""
+    x = _arr(x)
+    return (x * special.ndtr(x)).astype(x.dtype)
+
+
+def gelu_grad(x):
+    """d/dx x·Φ(x) = Φ(x) + x·φ(x)."""
+    x = _arr(x)
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return (special.ndtr(x) + x * pdf).astype(x.dtype)
+
+
+def gelu_tanh(x):
+    """GELU, tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    x = _arr(x)
+    return (0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x**3)))).astype(x.dtype)
+
+
+def gelu_tanh_grad(x):
+    """Derivative of the tanh form of GELU."""
+    x = _arr(x)
+    t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * x**3))
+    dt = (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_C * x * x)
+    return (0.5 * (1 + t) + 0.5 * x * dt).astype(x.dtype)
+
+
+def silu(x, beta: float = 1.0):
+    """SiLU / Swish, x·σ(βx) (Elfwing et al. 2018; Ramachandran et al. 2017)."""
+    x = _arr(x)
+    return (x * special.expit(beta * x)).astype(x.dtype)
+
+
+def silu_grad(x, beta: float = 1.0):
+    """d/dx x·σ(βx) = σ(βx) + βx·σ(βx)(1 − σ(βx))."""
+    x = _arr(x)
+    s = special.expit(beta * x)
+    return (s + beta * x * s * (1 - s)).astype(x.dtype)
+
+
+# --- Maxout -------------------------------------------------------------------------------
+
+def _check_groups(n: int, k, what: str = "the last axis") -> int:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"k must be an int (pieces per maxout unit), got {k!r}")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if n % k:
+        raise ValueError(f"maxout needs {what} ({n}) to be divisible by k={k}")
+    return int(k)
+
+
+def maxout(z, k: int):
+    """Maxout over consecutive groups of k along the last axis (Goodfellow et al. 2013).
+
+    z of shape (..., m·k) → (..., m): unit j is max(z[..., j·k : (j+1)·k]).
+    """
+    z = _arr(z)
+    k = _check_groups(z.shape[-1], k)
+    return z.reshape(*z.shape[:-1], z.shape[-1] // k, k).max(axis=-1)
+
+
+def maxout_grad(z, k: int):
+    """∂maxout/∂z: 1 at each group's arg-max (the first one on ties), 0 elsewhere."""
+    z = _arr(z)
+    k = _check_groups(z.shape[-1], k)
+    g = z.reshape(*z.shape[:-1], z.shape[-1] // k, k)
+    onehot = np.zeros_like(g)
+    np.put_along_axis(onehot, g.argmax(axis=-1)[..., None], 1.0, axis=-1)
+    return onehot.reshape(z.shape)
+
+
+def maxout_torch(z: torch.Tensor, k: int) -> torch.Tensor:
+    """Torch maxout over consecutive groups of k along the last dimension."""
+    k = _check_groups(z.shape[-1], k)
+    return z.unflatten(-1, (z.shape[-1] // k, k)).amax(dim=-1)
+
+
+# --- Torch implementations ---------------------------------------------------------------
+
+class _ReLUChosenGrad(torch.autograd.Function):
+    """ReLU whose backward pass uses a chosen value at exactly 0."""
+
+    @staticmethod
+    def forward(ctx, x, grad_at_zero):
+        ctx.save_for_backward(x)
+        ctx.grad_at_zero = grad_at_zero
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        local = (x > 0).to(grad_out.dtype) + ctx.grad_at_zero * (x == 0).to(grad_out.dtype)
+        return grad_out * local, None
+
+
+def relu_torch(x: torch.Tensor, grad_at_zero: float = 0.0) -> torch.Tensor:
+    """Torch ReLU; ``grad_at_zero=0`` is ``torch.relu`` itself, other values use a custom
+    backward that returns that value where the input is exactly 0."""
+    g = _check_grad_at_zero(grad_at_zero, 0.0, 1.0, "relu")
+    return torch.relu(x) if g == 0.0 else _ReLUChosenGrad.apply(x, g)
+
+
+def _abs_torch(x, grad_at_zero=0.0):
+    g = _check_grad_at_zero(grad_at_zero, -1.0, 1.0, "abs")
+    if g == 0.0:
+        return x.abs()
+    # |x| = relu(x) + relu(-x); the chosen value at 0 splits across the two halves.
+    return relu_torch(x, (1 + g) / 2) + relu_torch(-x, (1 - g) / 2)
+
+
+# --- Registry -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation with its parameters bound: ``act(x)``, ``act.grad(x)``, ``act.torch(t)``.
+
+    ``kinks`` lists the inputs where the function is not differentiable.
+    """
+
+    name: str
+    formula: str
+    value_fn: Callable
+    grad_fn: Callable
+    torch_fn: Callable
+    params: Mapping[str, float] = field(default_factory=dict)
+    kinks: tuple = ()
+    grad_params: tuple = ()   # parameters only the derivative takes (grad_at_zero)
+
+    def __call__(self, x):
+        return self.value_fn(x, **self._value_params())
+
+    def grad(self, x):
+        return self.grad_fn(x, **self.params)
+
+    def torch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.torch_fn(x, **self.params)
+
+    def _value_params(self):
+        return {k: v for k, v in self.params.items() if k not in self.grad_params}
+
+    def __repr__(self):
+        p = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"Activation({self.name}{', ' + p if p else ''})"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    formula: str
+    value_fn: Callable
+    grad_fn: Callable
+    torch_fn: Callable
+    defaults: Mapping[str, float]
+    kinks: tuple = ()
+    grad_params: tuple = ()
+
+
+_SPECS: dict[str, _Spec] = {
+    "relu": _Spec(r"\max(0, x)", relu, relu_grad, relu_torch,
+                  {"grad_at_zero": 0.0}, (0.0,), ("grad_at_zero",)),
+    "leaky_relu": _Spec(r"x \text{ if } x>0 \text{ else } a x", leaky_relu, leaky_relu_grad,
+                        lambda x, slope: F.leaky_relu(x, slope), {"slope": 0.01}, (0.0,)),
+    "prelu": _Spec(r"x \text{ if } x>0 \text{ else } \alpha x \text{ (learned } \alpha)",
+                   prelu, prelu_grad,
+                   lambda x, alpha: F.prelu(x, torch.as_tensor(alpha, dtype=x.dtype).reshape(-1)),
+                   {"alpha": 0.25}, (0.0,)),
+    "elu": _Spec(r"x \text{ if } x>0 \text{ else } \alpha(e^x-1)", elu, elu_grad,
+                 lambda x, alpha: F.elu(x, alpha), {"alpha": 1.0}, (0.0,)),
+    "selu": _Spec(r"\lambda\,(x \text{ if } x>0 \text{ else } \alpha(e^x-1))", selu, selu_grad,
+                  lambda x: F.selu(x), {}, (0.0,)),
+    "softplus": _Spec(r"\tfrac{1}{\beta}\log(1+e^{\beta x})", softplus, softplus_grad,
+                      lambda x, beta: F.softplus(x, beta, threshold=40.0), {"beta": 1.0}),
+    "gelu": _Spec(r"x\,\Phi(x)", gelu, gelu_grad, lambda x: F.gelu(x), {}),
+    "gelu_tanh": _Spec(r"\tfrac12 x\,(1+\tanh(\sqrt{2/\pi}(x+0.044715x^3)))", gelu_tanh,
+                       gelu_tanh_grad, lambda x: F.gelu(x, approximate="tanh"), {}),
+    "silu": _Spec(r"x\,\sigma(\beta x)", silu, silu_grad,
+                  lambda x, beta: x * torch.sigmoid(beta * x), {"beta": 1.0}),
+    "sigmoid": _Spec(r"1/(1+e^{-x})", sigmoid, sigmoid_grad, torch.sigmoid, {}),
+    "tanh": _Spec(r"\tanh x", tanh, tanh_grad, torch.tanh, {}),
+    "abs": _Spec(r"|x|", abs_, abs_grad, _abs_torch, {"grad_at_zero": 0.0}, (0.0,),
+                 ("grad_at_zero",)),
+    "linear": _Spec(r"x", linear, linear_grad, lambda x: x, {}),
+}
+
+#: Activations whose graph is made of straight pieces (region counting applies to them).
+PIECEWISE_LINEAR = frozenset({"relu", "leaky_relu", "prelu", "abs", "linear"})
+
+
+def names() -> list[str]:
+    """Names the registry knows, in gallery order."""
+    return list(_SPECS)
+
+
+def get(name: str, **params) -> Activation:
+    """Look up an activation by name and bind its parameters.
+
+    Unknown names and unknown or invalid parameters raise a ``ValueError`` that says what
+    is allowed.
+    """
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"activation name must be a str, got {type(name).__name__}: {name!r}")
+    key = name.lower()
+    if key not in _SPECS:
+        raise ValueError(f"unknown activation {name!r}; known activations: {', '.join(_SPECS)}")
+    spec = _SPECS[key]
+    unknown = set(params) - set(spec.defaults)
+    if unknown:
+        allowed = ", ".join(spec.defaults) or "none"
+        raise ValueError(f"activation {key!r} takes no parameter(s) {sorted(unknown)}; "
+                         f"its parameters: {allowed}")
+    bound = {**spec.defaults, **params}
+    for p, v in bound.items():
+        if p == "grad_at_zero":
+            lo = -1.0 if key == "abs" else 0.0
+            _check_grad_at_zero(v, lo, 1.0, key)
+        elif not np.all(np.isfinite(v)):
+            raise ValueError(f"parameter {p}={v!r} of {key!r} must be finite")
+        elif p == "beta" and v <= 0:
+            raise ValueError(f"parameter beta of {key!r} must be > 0, got {v!r}")
+        elif p == "alpha" and key == "elu" and v < 0:
+            raise ValueError(f"parameter alpha of 'elu' must be >= 0, got {v!r}")
+    return Activation(key, spec.formula, spec.value_fn, spec.grad_fn, spec.torch_fn,
+                      bound, spec.kinks, spec.grad_params)
+
+
+class _Lambda(torch.nn.Module):
+    def __init__(self, act: Activation):
+        super().__init__()
+        self.act = act
+
+    def forward(self, x):
+        return self.act.torch(x)
+
+    def extra_repr(self):
+        return repr(self.act)
+
+
+def torch_module(name: str, num_parameters: int = 1, **params) -> torch.nn.Module:
+    """An ``nn.Module`` for the activation. ``prelu`` gives a learnable ``nn.PReLU`` with
+    ``num_parameters`` slopes (one per unit for channel-wise PReLU) starting at ``alpha``."""
+    act = get(name, **params)
+    if act.name == "prelu":
+        return torch.nn.PReLU(num_parameters=num_parameters, init=float(act.params["alpha"]))
+    return _Lambda(act)

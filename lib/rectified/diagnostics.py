@@ -1,0 +1,232 @@
+"""Diagnostics: dead units, activation rates, gradient norms per layer, linear regions,
+spectral radius and largest singular value.
+
+A *dead* unit is one whose pre-activation is ≤ 0 for every input of a dataset, so a ReLU
+unit outputs 0 everywhere and receives no gradient; an *inactive* unit is one that is ≤ 0
+for a particular input. For convolutions a unit is a channel.
+
+Chapters: dying ReLU (dead units), why ReLU (gradient norms), why nonlinearity (regions),
+RNNs and tanh (spectra).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import activations
+
+__all__ = [
+    "pre_activations", "dead_mask", "dead_units", "dead_fraction", "activation_rate",
+    "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
+    "regions_along_line", "regions_on_grid", "spectral_radius", "largest_singular_value",
+]
+
+
+def _as_tensor(X, model):
+    if isinstance(X, torch.Tensor):
+        return X
+    device = next(model.parameters()).device
+    return torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
+
+
+def _check_model(model):
+    if not hasattr(model, "forward_hidden"):
+        raise TypeError(f"model must expose forward_hidden (an MLP or SmallCNN), "
+                        f"got {type(model).__name__}")
+
+
+@torch.no_grad()
+def pre_activations(model: nn.Module, X) -> list[torch.Tensor]:
+    """Each hidden layer's pre-activation over the inputs X, in eval mode."""
+    _check_model(model)
+    was = model.training
+    model.eval()
+    _, pres, _ = model.forward_hidden(_as_tensor(X, model))
+    model.train(was)
+    return pres
+
+
+def dead_mask(pres: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per layer, a bool per unit: True when its pre-activation is never > 0."""
+    return [~(z.transpose(0, 1).reshape(z.shape[1], -1) > 0).any(dim=1) for z in pres]
+
+
+def dead_units(model: nn.Module, X) -> list[np.ndarray]:
+    """Per hidden layer, a bool array marking the units that are dead over X."""
+    return [m.cpu().numpy() for m in dead_mask(pre_activations(model, X))]
+
+
+def dead_fraction(model: nn.Module, X) -> list[float]:
+    """Per hidden layer, the fraction of units that are dead over X."""
+    return [float(m.mean()) for m in dead_units(model, X)]
+
+
+def activation_rate(model: nn.Module, X) -> list[float]:
+    """Per hidden layer, the fraction of (input, unit) pairs with a positive pre-activation."""
+    return [float((z > 0).float().mean()) for z in pre_activations(model, X)]
+
+
+def all_dead_layer(model: nn.Module, X) -> bool:
+    """True when some hidden layer is dead in every unit over X, so the network's output
+    is the same constant for all of X (a 'born dead' ReLU network, Lu et al. 2019)."""
+    return any(bool(m.all()) for m in dead_units(model, X))
+
+
+def gradient_norms(model: nn.Module, X, y, loss: str = "cross_entropy") -> list[float]:
+    """Frobenius norm of ∂loss/∂W for each weight layer, input side first, in eval mode.
+
+    Does not touch the parameters' ``.grad``.
+    """
+    if loss not in ("cross_entropy", "mse"):
+        raise ValueError(f"loss must be 'cross_entropy' or 'mse', got {loss!r}")
+    X = _as_tensor(X, model)
+    if not isinstance(y, torch.Tensor):
+        y = torch.as_tensor(np.asarray(y), device=X.device,
+                            dtype=torch.int64 if loss == "cross_entropy" else torch.float32)
+    weights = [w if isinstance(w, nn.Parameter) else w.weight for w in model.weight_layers]
+    was = model.training
+    model.eval()
+    with torch.enable_grad():
+        out = model(X)
+        value = (nn.functional.cross_entropy(out, y) if loss == "cross_entropy"
+                 else nn.functional.mse_loss(out, y))
+        grads = torch.autograd.grad(value, weights)
+    model.train(was)
+    return [float(g.norm()) for g in grads]
+
+
+# --- Linear regions -----------------------------------------------------------------------
+
+def piecewise_linear_layers(model: nn.Module):
+    """The MLP as float64 numpy layers [(W, b, slope_neg, slope_pos), ..., (W_out, b_out)].
+
+    Only for MLPs whose activation is piecewise linear (relu, leaky_relu, prelu, abs,
+    linear) and that have no batch norm.
+    """
+    if not hasattr(model, "linears") or getattr(model, "activation", None) not in \
+            activations.PIECEWISE_LINEAR or getattr(model, "batchnorm", None):
+        raise ValueError("region counting needs an MLP without batch norm whose activation is "
+                         f"one of {sorted(activations.PIECEWISE_LINEAR)}, got "
+                         f"{getattr(model, 'activation', type(model).__name__)!r}")
+    layers = []
+    for lin, act in zip(model.linears, model.acts):
+        W = lin.weight.detach().double().cpu().numpy()
+        b = lin.bias.detach().double().cpu().numpy()
+        n = W.shape[0]
+        name, p = model.activation, model.act_params
+        neg = {"relu": 0.0, "abs": -1.0, "linear": 1.0}.get(name)
+        if name == "leaky_relu":
+            neg = p.get("slope", 0.01)
+        if name == "prelu":
+            neg = act.weight.detach().double().cpu().numpy()
+        layers.append((W, b, np.broadcast_to(np.asarray(neg, dtype=float), (n,)), np.ones(n)))
+    layers.append((model.out.weight.detach().double().cpu().numpy(),
+                   model.out.bias.detach().double().cpu().numpy()))
+    return layers
+
+
+@dataclass(frozen=True)
+class LineRegions:
+    """Linear regions met along the segment start + t·(end − start), t ∈ [0, 1]."""
+
+    breakpoints: np.ndarray   # the t values where some unit switches on or off
+    start: np.ndarray
+    end: np.ndarray
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.breakpoints) + 1
+
+    @property
+    def points(self) -> np.ndarray:
+        """The breakpoints as points in input space."""
+        return self.start + self.breakpoints[:, None] * (self.end - self.start)
+
+
+def regions_along_line(model: nn.Module, start, end, eps: float = 1e-7) -> LineRegions:
+    """Count the activation regions an MLP's input line crosses, exactly.
+
+    Along the line every pre-activation is piecewise affine in t. Walking from t = 0, the
+    current on/off pattern fixes every layer's affine map; the next breakpoint is the
+    nearest root of any unit's pre-activation beyond t. No sampling, so the count is exact
+    up to floating point: breakpoints closer than ``eps`` in t merge (the default matches
+    the float32 precision the weights are stored in).
+    """
+    layers = piecewise_linear_layers(model)
+    start = np.asarray(start, dtype=float).ravel()
+    end = np.asarray(end, dtype=float).ravel()
+    if start.shape != end.shape or start.shape[0] != layers[0][0].shape[1]:
+        raise ValueError(f"start and end must be points of the input space "
+                         f"(dimension {layers[0][0].shape[1]}), got shapes "
+                         f"{start.shape} and {end.shape}")
+    direction = end - start
+    t, breaks = 0.0, []
+    while True:
+        a, b = start.copy(), direction.copy()          # layer input = a + b·t
+        probe = t + eps
+        nxt = np.inf
+        for W, bias, neg, pos in layers[:-1]:
+            za, zb = W @ a + bias, W @ b
+            on = za + zb * probe > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # a unit whose two slopes agree (the linear 'activation') has no kink
+                roots = np.where((zb != 0) & (neg != pos), -za / zb, np.inf)
+            ahead = roots[roots > probe]
+            if ahead.size:
+                nxt = min(nxt, ahead.min())
+            slope = np.where(on, pos, neg)
+            a, b = slope * za, slope * zb
+        if nxt >= 1.0:
+            break
+        breaks.append(nxt)
+        t = nxt
+    return LineRegions(np.asarray(breaks), start, end)
+
+
+@torch.no_grad()
+def regions_on_grid(model: nn.Module, xlim=(-1, 1), ylim=(-1, 1), resolution: int = 200):
+    """Distinct activation patterns of a 2-input MLP on a resolution² grid.
+
+    For a ReLU-family MLP each pattern's region is convex, so the number of distinct
+    patterns seen is the number of linear regions meeting the grid (a lower bound that
+    grows to the true count as the grid refines). Returns (count, pattern id per grid
+    point with shape (resolution, resolution)).
+    """
+    _check_model(model)
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    xs = np.linspace(*xlim, resolution)
+    ys = np.linspace(*ylim, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.c_[gx.ravel(), gy.ravel()]
+    pres = pre_activations(model, pts)
+    bits = torch.cat([(z > 0) for z in pres], dim=1).cpu().numpy()
+    _, ids = np.unique(np.packbits(bits, axis=1), axis=0, return_inverse=True)
+    ids = ids.reshape(resolution, resolution)
+    return int(ids.max()) + 1, ids
+
+
+# --- Spectra ------------------------------------------------------------------------------
+
+def _matrix(W) -> np.ndarray:
+    W = W.detach().cpu().numpy() if isinstance(W, torch.Tensor) else np.asarray(W)
+    if W.ndim != 2:
+        raise ValueError(f"expected a 2-D matrix, got shape {W.shape}")
+    return W.astype(np.float64)
+
+
+def spectral_radius(W) -> float:
+    """max |λ| over the eigenvalues of a square matrix (rate of growth of Wᵗ)."""
+    W = _matrix(W)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"spectral radius needs a square matrix, got shape {W.shape}")
+    return float(np.abs(np.linalg.eigvals(W)).max())
+
+
+def largest_singular_value(W) -> float:
+    """The largest singular value ‖W‖₂ (the most W can stretch a vector)."""
+    return float(np.linalg.norm(_matrix(W), 2))

@@ -1,0 +1,349 @@
+"""Models: an MLP builder with the book's initialisations, Maxout, a small CNN, an Elman RNN.
+
+Every model is built from a ``seed`` and returns the same weights for the same seed.
+``forward_hidden`` exposes each hidden layer's pre-activation (the activation's input) and
+output, which is what the diagnostics and the training history read.
+
+Chapters: why ReLU (initialisations), dying ReLU (bias init, asymmetric init, batch norm),
+maxout, RNNs and tanh.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import activations
+
+__all__ = [
+    "INITS", "resolve_device", "init_linear_", "MLP", "Maxout", "SmallCNN", "ElmanRNN",
+    "relu_interpolant",
+]
+
+#: Weight initialisations. fan_in = n inputs of the layer, fan_out = n outputs.
+INITS = {
+    "he": "N(0, 2/fan_in) — He et al. 2015, for rectifiers",
+    "xavier": "U[±√(6/(fan_in+fan_out))] — Glorot & Bengio 2010 'normalised' init",
+    "lecun": "N(0, 1/fan_in) — LeCun et al. 1998; the init SELU assumes",
+    "standard": "U[±1/√fan_in] — the 'standard' heuristic Glorot & Bengio 2010 criticise",
+    "asymmetric": "randomised asymmetric init (Lu et al. 2019): one positive Beta(2,1) entry "
+                  "per unit among its weights and bias, the rest N(0, σ²)",
+}
+_RECURRENT_INITS = ("gaussian", "identity", "orthogonal")
+_BATCHNORM = (None, "before", "after")
+
+
+def resolve_device(device: str | torch.device = "cpu") -> torch.device:
+    """'cpu' (default), 'cuda' (error if none is available) or 'auto' (cuda when available)."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but torch sees no CUDA device; "
+                         "use device='cpu' or device='auto'")
+    return torch.device(device)
+
+
+def _generator(seed: int) -> torch.Generator:
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    return torch.Generator().manual_seed(int(seed))
+
+
+@torch.no_grad()
+def init_linear_(layer: nn.Linear | nn.Conv2d, scheme: str, gen: torch.Generator,
+                 bias_init: float = 0.0, scale: float = 1.0) -> None:
+    """Initialise a linear or conv layer in place with one of :data:`INITS`.
+
+    ``scale`` multiplies the weights (to show what a badly scaled init does);
+    ``bias_init`` sets every bias (e.g. 0.1, the positive-bias remedy for dying units).
+    """
+    if scheme not in INITS:
+        raise ValueError(f"unknown init {scheme!r}; known inits: {', '.join(INITS)}")
+    w = layer.weight
+    fan_out = w.shape[0]
+    fan_in = w[0].numel()
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"init scale must be a finite number > 0, got {scale!r}")
+    if scheme == "he":
+        new = torch.randn(w.shape, generator=gen) * math.sqrt(2.0 / fan_in)
+    elif scheme == "lecun":
+        new = torch.randn(w.shape, generator=gen) * math.sqrt(1.0 / fan_in)
+    elif scheme == "xavier":
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        new = (torch.rand(w.shape, generator=gen) * 2 - 1) * bound
+    elif scheme == "standard":
+        new = (torch.rand(w.shape, generator=gen) * 2 - 1) / math.sqrt(fan_in)
+    else:  # asymmetric
+        # Each unit's weights and bias form one vector of fan_in + 1 entries; one entry, chosen
+        # at random, is drawn from Beta(2, 1) > 0 and the others from N(0, σ²). σ² is chosen
+        # so that the vector's expected squared length equals He's, 2 (E[Beta(2,1)²] = 1/2).
+        sigma = math.sqrt(1.5 / fan_in)
+        full = torch.randn(fan_out, fan_in + 1, generator=gen) * sigma
+        pick = torch.randint(0, fan_in + 1, (fan_out,), generator=gen)
+        u = torch.rand(fan_out, generator=gen)
+        full[torch.arange(fan_out), pick] = torch.sqrt(u)  # inverse CDF of Beta(2, 1)
+        w.copy_((full[:, :fan_in] * scale).reshape(w.shape))
+        if layer.bias is not None:
+            layer.bias.copy_(full[:, fan_in] + bias_init)
+        return
+    w.copy_(new * scale)
+    if layer.bias is not None:
+        layer.bias.fill_(bias_init)
+
+
+def _check_widths(widths) -> list[int]:
+    if isinstance(widths, (int, np.integer)):
+        widths = [widths]
+    widths = list(widths)
+    bad = [w for w in widths if not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1]
+    if bad:
+        raise ValueError(f"hidden widths must be positive ints, got {widths!r}")
+    return [int(w) for w in widths]
+
+
+class Maxout(nn.Module):
+    """A maxout layer: a linear map to ``out_features·k`` followed by the max of each
+    consecutive group of k (Goodfellow et al. 2013). Maxout chapter."""
+
+    def __init__(self, in_features: int, out_features: int, k: int = 2, bias: bool = True):
+        super().__init__()
+        activations._check_groups(out_features * k, k)
+        self.k = k
+        self.linear = nn.Linear(in_features, out_features * k, bias=bias)
+
+    def forward(self, x):
+        return activations.maxout_torch(self.linear(x), self.k)
+
+
+class MLP(nn.Module):
+    """A fully connected net: ``in_features`` → hidden ``widths`` → ``out_features``.
+
+    activation: a registry name (see :func:`rectified.activations.names`) or ``"maxout"``
+    (each hidden unit is the max of ``k`` linear pieces). ``act_params`` go to the
+    activation (``slope``, ``alpha``, ``grad_at_zero`` ...). ``batchnorm`` puts a
+    BatchNorm1d ``"before"`` or ``"after"`` each hidden activation; ``dropout`` drops
+    hidden outputs with that probability during training.
+    """
+
+    def __init__(self, in_features: int, widths: Sequence[int] | int, out_features: int,
+                 activation: str = "relu", init: str = "he", bias_init: float = 0.0,
+                 init_scale: float = 1.0, batchnorm: str | None = None, k: int = 2,
+                 dropout: float = 0.0, seed: int = 0, device: str = "cpu", **act_params):
+        super().__init__()
+        widths = _check_widths(widths)
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if batchnorm not in _BATCHNORM:
+            raise ValueError(f"batchnorm must be one of {_BATCHNORM}, got {batchnorm!r}")
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; known inits: {', '.join(INITS)}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.activation = activation
+        self.act_params = dict(act_params)
+        self.widths = widths
+        self.batchnorm = batchnorm
+        self.k = k if activation == "maxout" else 1
+        if activation != "maxout":
+            activations.get(activation, **act_params)   # validate early, with a clear message
+        self.linears = nn.ModuleList()
+        self.acts = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        fan_in = in_features
+        for w in widths:
+            self.linears.append(nn.Linear(fan_in, w * self.k))
+            if activation == "maxout":
+                activations._check_groups(w * self.k, self.k)
+                self.acts.append(_MaxoutAct(self.k))
+            else:
+                self.acts.append(activations.torch_module(activation, num_parameters=w,
+                                                          **act_params))
+            self.norms.append(nn.BatchNorm1d(w * self.k if batchnorm == "before" else w)
+                              if batchnorm else nn.Identity())
+            fan_in = w
+        self.out = nn.Linear(fan_in, out_features)
+        gen = _generator(seed)
+        for layer in [*self.linears, self.out]:
+            init_linear_(layer, init, gen, bias_init if layer is not self.out else 0.0,
+                         init_scale)
+        self.to(resolve_device(device))
+
+    @classmethod
+    def from_weights(cls, weights: Sequence[tuple], activation: str = "relu",
+                     **act_params) -> "MLP":
+        """Build an MLP with hand-set weights: a list of (W, b) with W of shape (out, in),
+        the last pair being the output layer."""
+        if len(weights) < 2:
+            raise ValueError("from_weights needs at least one hidden layer and an output layer")
+        shapes = [np.shape(W) for W, _ in weights]
+        for (a, b) in zip(shapes, shapes[1:]):
+            if a[0] != b[1]:
+                raise ValueError(f"weight shapes do not chain: {shapes}")
+        net = cls(shapes[0][1], [s[0] for s in shapes[:-1]], shapes[-1][0], activation,
+                  **act_params)
+        with torch.no_grad():
+            for layer, (W, b) in zip([*net.linears, net.out], weights):
+                layer.weight.copy_(torch.as_tensor(np.asarray(W), dtype=torch.float32))
+                layer.bias.copy_(torch.as_tensor(np.asarray(b), dtype=torch.float32))
+        return net
+
+    def forward_hidden(self, x):
+        """Returns (output, [pre-activation per hidden layer], [output per hidden layer])."""
+        pres, posts = [], []
+        h = x
+        for lin, act, norm in zip(self.linears, self.acts, self.norms):
+            z = lin(h)
+            if self.batchnorm == "before":
+                z = norm(z)
+            pres.append(z)
+            h = act(z)
+            if self.batchnorm == "after":
+                h = norm(h)
+            posts.append(h)
+            h = self.dropout(h)
+        return self.out(h), pres, posts
+
+    def forward(self, x):
+        return self.forward_hidden(x)[0]
+
+    @property
+    def weight_layers(self) -> list[nn.Module]:
+        """The weight layers from input to output (what per-layer gradient norms refer to)."""
+        return [*self.linears, self.out]
+
+
+class _MaxoutAct(nn.Module):
+    def __init__(self, k):
+        super().__init__()
+        self.k = k
+
+    def forward(self, z):
+        return activations.maxout_torch(z, self.k)
+
+
+class SmallCNN(nn.Module):
+    """A two-convolution CNN for 1×8×8 digit images: conv3×3 → act → conv3×3 → act →
+    2×2 max-pool → linear to ``n_classes``. Kink-at-zero chapter (exact zeros in conv nets)."""
+
+    def __init__(self, activation: str = "relu", channels: Sequence[int] = (8, 16),
+                 n_classes: int = 10, init: str = "he", seed: int = 0, device: str = "cpu",
+                 **act_params):
+        super().__init__()
+        if len(channels) != 2:
+            raise ValueError(f"channels must be a pair of positive ints, got {channels!r}")
+        c1, c2 = _check_widths(channels)
+        self.activation = activation
+        self.convs = nn.ModuleList([nn.Conv2d(1, c1, 3, padding=1), nn.Conv2d(c1, c2, 3, padding=1)])
+        self.acts = nn.ModuleList([activations.torch_module(activation, c1, **act_params),
+                                   activations.torch_module(activation, c2, **act_params)])
+        self.out = nn.Linear(c2 * 16, n_classes)
+        gen = _generator(seed)
+        for layer in [*self.convs, self.out]:
+            init_linear_(layer, init, gen)
+        self.to(resolve_device(device))
+
+    def forward_hidden(self, x):
+        pres, posts = [], []
+        h = x
+        for conv, act in zip(self.convs, self.acts):
+            z = conv(h)
+            pres.append(z)
+            h = act(z)
+            posts.append(h)
+        h = nn.functional.max_pool2d(h, 2).flatten(1)
+        return self.out(h), pres, posts
+
+    def forward(self, x):
+        return self.forward_hidden(x)[0]
+
+    @property
+    def weight_layers(self):
+        return [*self.convs, self.out]
+
+
+class ElmanRNN(nn.Module):
+    """h_t = act(W_in x_t + W_rec h_{t−1} + b), output = W_out h_T + b_out.
+
+    recurrent_init: ``"gaussian"`` (entries N(0, scale²/hidden), spectral radius ≈ scale),
+    ``"identity"`` (scale·I, the IRNN of Le et al. 2015) or ``"orthogonal"`` (scale·Q).
+    RNN chapter.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int,
+                 activation: str = "tanh", recurrent_init: str = "gaussian", scale: float = 1.0,
+                 input_scale: float = 1.0, seed: int = 0, device: str = "cpu"):
+        super().__init__()
+        if recurrent_init not in _RECURRENT_INITS:
+            raise ValueError(f"unknown recurrent_init {recurrent_init!r}; "
+                             f"known: {', '.join(_RECURRENT_INITS)}")
+        _check_widths([input_size, hidden_size, output_size])
+        self.act = activations.get(activation)
+        self.activation = activation
+        self.hidden_size = hidden_size
+        gen = _generator(seed)
+        n = hidden_size
+        if recurrent_init == "gaussian":
+            w_rec = torch.randn(n, n, generator=gen) * (scale / math.sqrt(n))
+        elif recurrent_init == "identity":
+            w_rec = scale * torch.eye(n)
+        else:
+            q, r = torch.linalg.qr(torch.randn(n, n, generator=gen))
+            w_rec = scale * q * torch.sign(torch.diagonal(r))
+        self.W_rec = nn.Parameter(w_rec)
+        self.W_in = nn.Parameter(torch.randn(n, input_size, generator=gen)
+                                 * (input_scale / math.sqrt(input_size)))
+        self.b = nn.Parameter(torch.zeros(n))
+        self.out = nn.Linear(n, output_size)
+        init_linear_(self.out, "xavier", gen)
+        self.to(resolve_device(device))
+
+    def forward_states(self, x, h0=None):
+        """x of shape (batch, time, input) → (output, list of hidden states h_1 … h_T)."""
+        if x.dim() != 3:
+            raise ValueError(f"ElmanRNN expects input of shape (batch, time, features), "
+                             f"got {tuple(x.shape)}")
+        h = x.new_zeros(x.shape[0], self.hidden_size) if h0 is None else h0
+        states = []
+        drive = x @ self.W_in.T + self.b
+        for t in range(x.shape[1]):
+            h = self.act.torch(drive[:, t] + h @ self.W_rec.T)
+            states.append(h)
+        return self.out(h), states
+
+    def forward(self, x):
+        return self.forward_states(x)[0]
+
+    @property
+    def weight_layers(self):
+        return [self.W_in, self.W_rec, self.out]
+
+
+def relu_interpolant(knots, values) -> MLP:
+    """A one-hidden-layer ReLU MLP (1 → len(knots)−1 → 1) that equals the straight-line
+    interpolation of (knots, values) on [knots[0], knots[-1]].
+
+    Unit i is ReLU(x − knots[i]) and its output weight is the change of slope there, so
+    each unit adds exactly one kink. Left of the first knot the net is constant; right of
+    the last knot it continues the last slope. Why-nonlinearity chapter.
+    """
+    k = np.asarray(knots, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if k.ndim != 1 or k.shape != v.shape or len(k) < 2:
+        raise ValueError(f"knots and values must be 1-D of equal length >= 2, "
+                         f"got shapes {k.shape} and {v.shape}")
+    if np.any(np.diff(k) <= 0):
+        raise ValueError("knots must be strictly increasing")
+    slopes = np.diff(v) / np.diff(k)
+    dslope = np.diff(slopes, prepend=0.0)
+    m = len(slopes)
+    return MLP.from_weights([(np.ones((m, 1)), -k[:-1]), (dslope[None, :], np.array([v[0]]))])

@@ -1,0 +1,79 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from rectified import activations, data, models, plots, widgets
+from rectified.train import TrainConfig, train
+
+
+def test_use_style_sets_the_house_style():
+    plots.use_style()
+    assert plt.rcParams["axes.spines.top"] is False
+
+
+def test_activation_curves_draw_one_line_per_name():
+    ax = plots.activation_curves(["relu", "tanh", "leaky_relu"], slope=0.2)
+    lines = [l for l in ax.get_lines() if l.get_label() in ("relu", "tanh", "leaky_relu")]
+    assert len(lines) == 3
+    leaky = [l for l in lines if l.get_label() == "leaky_relu"][0]
+    x, y = leaky.get_data()
+    assert np.isclose(y[0], 0.2 * x[0])
+    fig, ax2 = plt.subplots()
+    assert plots.activation_curves("sigmoid", ax=ax2, derivative=True) is ax2
+    assert "derivative" in ax2.get_ylabel()
+
+
+def test_decision_boundary_and_training_curves():
+    ds = data.classification_2d("ring", n=100)
+    net = models.MLP(2, [8], 2)
+    ax = plots.decision_boundary(net, ds.X_train, ds.y_train, X_test=ds.X_test,
+                                 y_test=ds.y_test, resolution=30, title="ring")
+    assert ax.get_title() == "ring" and len(ax.collections) >= 4
+    h = train(net, ds, TrainConfig(lr=0.1, epochs=2, diagnostics=False))
+    ax = plots.training_curves({"relu": h}, metric="train_acc", log=True)
+    assert ax.get_yscale() == "log" and ax.get_lines()[0].get_color() == plots.COLORS["relu"]
+
+
+def test_layer_bars():
+    ax = plots.layer_bars({"relu": [1, 2, 3], "tanh": [3, 2, 1]}, log=True, ylabel="norm",
+                          title="t")
+    assert len(ax.patches) == 6 and ax.get_ylabel() == "norm"
+    assert plots.color("unknown", 3) == "C3"
+
+
+def test_render_interpolant_error_shrinks_with_units():
+    errors = []
+    for n in (2, 8, 32):
+        fig = widgets.render_interpolant(widgets.InterpolantState(n_units=n))
+        errors.append(float(fig.axes[0].get_title().split("max error ")[1]))
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_render_activation_has_value_and_derivative_panels():
+    fig = widgets.render_activation(widgets.ActivationState("leaky_relu", param=0.2))
+    assert len(fig.axes) == 2
+    fig = widgets.render_activation(widgets.ActivationState("tanh", derivative=False))
+    assert len(fig.axes) == 1
+
+
+def test_small_multiples_tiles_renders():
+    states = [widgets.InterpolantState(n_units=n) for n in (1, 2, 3, 4)]
+    fig = widgets.small_multiples(widgets.render_interpolant, states, titles=list("abcd"),
+                                  ncols=2)
+    assert len(fig.axes) == 4 and fig.axes[3].get_title() == "d"
+
+
+def test_interactive_redraws_when_a_control_moves():
+    import ipywidgets as w
+
+    box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
+                              n_units=(1, 16), target=list(data.TARGETS_1D),
+                              hi=w.FloatSlider(min=1, max=8))
+    slider = box.children[0].children[0]
+    slider.value = 9
+    assert box.state().n_units == 9
+    box.children[0].children[1].value = "abs"
+    assert box.state().target == "abs"
+    box2 = widgets.interactive(widgets.render_activation, widgets.ActivationState(),
+                               param=(0.0, 1.0), derivative=True)
+    assert box2.state().name == "relu"
