@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Kernels started by the build and the notebook tests use CurveZMQ transport encryption
+# (lib/rectified/_kernel.py) instead of plain TCP, so ipykernel has nothing to warn about.
+export JUPYTER_DEFAULT_PROVISIONER_NAME := rectified-encrypted
 
 .PHONY: book test unit notebooks lab benchmark clean
 
@@ -17,8 +20,9 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## test: unit tests with coverage (fails under 90%), then every notebook under nbval
-test: unit notebooks
+## test: unit tests with coverage (fails under 90%), the warnings-as-errors build, then
+##       every notebook under nbval
+test: unit book notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --cov=rectified --cov-report=term --cov-fail-under=90

@@ -1,0 +1,91 @@
+"""Checks of the book's files, shared by tests/test_book.py (and usable on any tree)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+
+def toc_files(root: Path) -> set[str]:
+    """Every `file:` listed in _toc.yml (root included), without extension."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = {toc["root"]}
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.add(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def notebooks(root: Path) -> set[str]:
+    """Every notebook under book/, as a toc entry (book/name, no extension)."""
+    return {str(p.relative_to(root).with_suffix(""))
+            for p in (root / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+
+
+def toc_mismatch(root: Path) -> tuple[set[str], set[str]]:
+    """(notebooks missing from the toc, toc entries with no file)."""
+    listed = toc_files(root)
+    on_disk = notebooks(root)
+    missing_files = {f for f in listed
+                     if not any((root / f).with_suffix(s).exists() for s in (".ipynb", ".md"))}
+    return on_disk - listed, missing_files
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def notebooks_with_outputs(root: Path) -> list[str]:
+    """Notebooks that hold outputs or execution counts (they must be committed clean)."""
+    bad = []
+    for p in sorted((root / "book").rglob("*.ipynb")):
+        if any(c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+               for c in cells(p)):
+            bad.append(str(p.relative_to(root)))
+    return bad
+
+
+def register(root: Path) -> dict:
+    return yaml.safe_load((root / "book" / "register.yml").read_text())
+
+
+def tagged_ids(path: Path) -> dict[str, list[str]]:
+    """Register ID → sources of the markdown cells tagged with it."""
+    found: dict[str, list[str]] = {}
+    for c in cells(path):
+        if c["cell_type"] != "markdown":
+            continue
+        for tag in c.get("metadata", {}).get("tags", []):
+            found.setdefault(tag, []).append(source(c))
+    return found
+
+
+def register_gaps(root: Path) -> tuple[list[str], list[str]]:
+    """For chapters that exist: (IDs with no tagged markdown cell, claims whose tagged cell
+    does not start with a bold verdict)."""
+    reg = register(root)
+    missing, verdictless = [], []
+    for key, entry in reg["entries"].items():
+        path = root / "book" / f"{entry['chapter']}.ipynb"
+        if not path.exists():
+            continue
+        found = tagged_ids(path).get(key)
+        if not found:
+            missing.append(key)
+        elif key.startswith("C") and not any(s.lstrip().startswith("**Verdict") for s in found):
+            verdictless.append(key)
+    return missing, verdictless

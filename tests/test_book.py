@@ -1,0 +1,83 @@
+"""The book's invariants: the toc lists exactly the notebooks, notebooks are committed
+without outputs, and every register entry of a written chapter has its tagged answer."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import book_checks as bc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_toc_lists_exactly_the_notebooks_in_book():
+    unlisted, missing = bc.toc_mismatch(ROOT)
+    assert not unlisted, f"notebooks missing from _toc.yml: {sorted(unlisted)}"
+    assert not missing, f"_toc.yml entries with no file: {sorted(missing)}"
+
+
+def test_notebooks_are_committed_without_outputs():
+    assert bc.notebooks_with_outputs(ROOT) == [], \
+        "strip outputs: jupyter nbconvert --clear-output --inplace book/*.ipynb"
+
+
+def test_every_register_entry_of_a_written_chapter_is_answered():
+    missing, verdictless = bc.register_gaps(ROOT)
+    assert not missing, f"register entries without a tagged markdown cell: {missing}"
+    assert not verdictless, f"claims whose tagged cell has no bold verdict: {verdictless}"
+
+
+def test_register_names_only_known_chapters():
+    reg = bc.register(ROOT)
+    assert {e["chapter"] for e in reg["entries"].values()} <= set(reg["chapters"])
+
+
+# --- the checks themselves fail when violated ---------------------------------------------
+
+@pytest.fixture
+def tree(tmp_path):
+    for name in ("_toc.yml",):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "book", tmp_path / "book",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
+    return tmp_path
+
+
+def _notebook(cells):
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_toc_check_catches_an_unlisted_notebook_and_a_missing_file(tree):
+    (tree / "book" / "stray.ipynb").write_text(_notebook([]))
+    toc = (tree / "_toc.yml").read_text().replace(
+        "      - file: book/running", "      - file: book/running\n      - file: book/ghost")
+    (tree / "_toc.yml").write_text(toc)
+    unlisted, missing = bc.toc_mismatch(tree)
+    assert unlisted == {"book/stray"} and missing == {"book/ghost"}
+
+
+def test_output_check_catches_a_stored_output(tree):
+    cell = {"cell_type": "code", "source": "1", "metadata": {}, "execution_count": 1,
+            "outputs": [{"output_type": "execute_result", "data": {"text/plain": "1"},
+                         "metadata": {}, "execution_count": 1}]}
+    (tree / "book" / "dirty.ipynb").write_text(_notebook([cell]))
+    assert bc.notebooks_with_outputs(tree) == ["book/dirty.ipynb"]
+
+
+def test_register_check_catches_missing_tags_and_verdicts(tree):
+    reg = bc.register(tree)
+    chapter = reg["entries"]["C13"]["chapter"]
+    ids = [k for k, e in reg["entries"].items() if e["chapter"] == chapter]
+    good = [{"cell_type": "markdown", "source": f"**Verdict: false.** {k}",
+             "metadata": {"tags": [k]}} for k in ids]
+    path = tree / "book" / f"{chapter}.ipynb"
+    path.write_text(_notebook(good))
+    assert bc.register_gaps(tree) == ([], [])
+    broken = [c for c in good if c["metadata"]["tags"] != [ids[0]]]
+    claim = next(c for c in broken if c["metadata"]["tags"][0].startswith("C"))
+    claim["source"] = "Holds, probably."
+    path.write_text(_notebook(broken))
+    missing, verdictless = bc.register_gaps(tree)
+    assert ids[0] in missing and claim["metadata"]["tags"][0] in verdictless
