@@ -16,8 +16,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# JavaScript the pages serve themselves (MathJax), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 ## book: execute every notebook and build the HTML book into _build/html (warnings are errors)
-book: $(STAMP)
+book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## test: unit tests with coverage (fails under 90%), the warnings-as-errors build, then

@@ -68,12 +68,41 @@ def test_interactive_redraws_when_a_control_moves():
 
     box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
                               n_units=(1, 16), target=list(data.TARGETS_1D),
-                              hi=w.FloatSlider(min=1, max=8))
+                              hi=w.FloatSlider(min=1, max=8), static=False)
+    assert "text/html" not in box._repr_mimebundle_()
     slider = box.children[0].children[0]
     slider.value = 9
     assert box.state().n_units == 9
     box.children[0].children[1].value = "abs"
     assert box.state().target == "abs"
     box2 = widgets.interactive(widgets.render_activation, widgets.ActivationState(),
-                               param=(0.0, 1.0), derivative=True)
+                               param=(0.0, 1.0), derivative=True, static={"param": [0.0, 1.0]})
     assert box2.state().name == "relu"
+
+
+def test_static_version_has_one_frame_per_combination_and_switching_script():
+    box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(n_units=4),
+                              n_units=(1, 16), target=["sine", "abs"])
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    page = bundle["text/html"]
+    import json
+    import re
+
+    payload = json.loads(re.search(r'class="rw-data">(.*?)</script>', page).group(1))
+    # n_units: 7 evenly spaced values in [1, 16] (rounded; the current value 4 is one);
+    # target: both options
+    assert payload["labels"]["n_units"] == ["1", "4", "6", "8", "11", "14", "16"]
+    assert payload["labels"]["target"] == ["sine", "abs"]
+    assert len(payload["frames"]) == 7 * 2
+    assert payload["frames"]["1|0"].startswith("data:image/png;base64,")
+    assert 'type="range"' in page and "<select" in page and "addEventListener" in page
+    # the frame shown first is the current state's
+    assert 'value="1"' in page and payload["frames"]["1|0"] in page
+    with pytest.raises(ValueError, match="would need 64 frames"):
+        widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
+                            n_units=(1, 64), static={"n_units": list(range(1, 65))},
+                            max_frames=40)
+    with pytest.raises(ValueError, match="have no control"):
+        widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
+                            n_units=(1, 8), static={"target": ["sine"]})

@@ -18,13 +18,14 @@ import io
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from . import activations, data, models, plots
 
-__all__ = ["interactive", "small_multiples", "InterpolantState", "render_interpolant",
+__all__ = ["interactive", "static_html", "small_multiples", "InterpolantState", "render_interpolant",
            "ActivationState", "render_activation"]
 
 
@@ -51,13 +52,118 @@ def _control(name: str, spec, value):
                     f"option strings, a bool or an ipywidgets widget, got {spec!r}")
 
 
-def interactive(render: Callable, state, **controls):
+def _static_values(name: str, control, spec, max_numeric: int) -> list:
+    """The values of one control at which the static (kernel-free) version is precomputed."""
+    import ipywidgets as w
+
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
+        return list(spec)
+    if isinstance(control, w.Checkbox):
+        return [False, True]
+    if isinstance(control, w.Dropdown):
+        return [v for _, v in control.options] if control.options and isinstance(
+            control.options[0], tuple) else list(control.options)
+    lo, hi = control.min, control.max
+    if isinstance(control, w.IntSlider):
+        n = min(max_numeric, hi - lo + 1)
+        values = sorted({int(round(v)) for v in np.linspace(lo, hi, n)} | {control.value})
+    else:
+        values = sorted({float(v) for v in np.linspace(lo, hi, max_numeric)} |
+                        {float(control.value)})
+    return values
+
+
+def _png_data_uri(fig, dpi: int) -> str:
+    import base64
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_STATIC_SCRIPT = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var data = JSON.parse(root.querySelector("script.rw-data").textContent);
+  var img = root.querySelector("img.rw-frame");
+  var inputs = root.querySelectorAll("[data-field]");
+  function update() {
+    var key = [];
+    inputs.forEach(function (el) {
+      var i = el.tagName === "SELECT" ? el.selectedIndex : Number(el.value);
+      key.push(i);
+      var out = el.parentNode.querySelector("output");
+      if (out) { out.textContent = data.labels[el.dataset.field][i]; }
+    });
+    img.src = data.frames[key.join("|")];
+  }
+  inputs.forEach(function (el) { el.addEventListener("input", update); });
+})();
+"""
+
+
+def static_html(render: Callable, state, values: dict, dpi: int = 72) -> str:
+    """A kernel-free version of a widget: ``render`` precomputed at every combination of
+    ``values`` (field → list of values), with HTML controls that switch between the stored
+    frames in the browser. Used for the HTML book, where no kernel runs."""
+    import hashlib
+    import html
+    import itertools
+    import json
+
+    fields = list(values)
+    frames, current = {}, []
+    for name in fields:
+        v = getattr(state, name)
+        current.append(values[name].index(v) if v in values[name] else 0)
+    for combo in itertools.product(*[range(len(values[f])) for f in fields]):
+        s = dataclasses.replace(state, **{f: values[f][i] for f, i in zip(fields, combo)})
+        frames["|".join(map(str, combo))] = _png_data_uri(render(s), dpi)
+    labels = {f: [f"{v:g}" if isinstance(v, float) else str(v) for v in values[f]]
+              for f in fields}
+    payload = json.dumps({"frames": frames, "labels": labels})
+    uid = "rw-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+    controls = []
+    for f, i in zip(fields, current):
+        if len(values[f]) > 1 and not isinstance(values[f][0], str):
+            controls.append(
+                f'<label>{html.escape(f)} <input type="range" data-field="{f}" min="0" '
+                f'max="{len(values[f]) - 1}" step="1" value="{i}" aria-label="{html.escape(f)}">'
+                f' <output>{html.escape(labels[f][i])}</output></label>')
+        else:
+            options = "".join(f'<option{" selected" if j == i else ""}>{html.escape(l)}</option>'
+                              for j, l in enumerate(labels[f]))
+            controls.append(f'<label>{html.escape(f)} <select data-field="{f}" '
+                            f'aria-label="{html.escape(f)}">{options}</select></label>')
+    first = frames["|".join(map(str, current))]
+    n = len(frames)
+    return (
+        f'<div class="rectified-static-widget" id="{uid}">'
+        f'<div class="rw-controls">{" ".join(controls)}</div>'
+        f'<img class="rw-frame" alt="{html.escape(render.__name__)} figure" src="{first}">'
+        f'<p class="rw-note"><em>Interactive without a kernel: the {n} figures for these '
+        f'control values were computed when the page was built. Run the notebook for '
+        f'every value.</em></p>'
+        f'<script type="application/json" class="rw-data">{payload}</script>'
+        f'<script>{_STATIC_SCRIPT % {"id": uid}}</script></div>'
+    )
+
+
+def interactive(render: Callable, state, static: dict | bool = True, max_frames: int = 40,
+                **controls):
     """Controls for some fields of ``state`` that redraw ``render(state)`` when moved.
 
     Each keyword names a field of the dataclass ``state`` and says how to control it:
     ``(min, max[, step])`` for a slider, a list of strings for a dropdown, ``True`` for a
     checkbox, or a ready ipywidgets widget. Returns the widget box (with ``.state()``
     giving the current state).
+
+    With a running kernel the box is a live ipywidget. For the HTML book, where no kernel
+    runs, the box also carries a static version (:func:`static_html`): ``render``
+    precomputed on a grid of control values (all options of a dropdown, up to 7 values of
+    a slider; or ``static={field: [values]}``) that the page switches between in the
+    browser. ``static=False`` leaves it out; more than ``max_frames`` frames is an error.
     """
     import ipywidgets as w
 
@@ -70,6 +176,19 @@ def interactive(render: Callable, state, **controls):
                          f"fields: {sorted(fields)}")
     widgets = {name: _control(name, spec, getattr(state, name))
                for name, spec in controls.items()}
+    static_page = ""
+    if static is not False:
+        chosen = static if isinstance(static, dict) else {}
+        unknown = set(chosen) - set(controls)
+        if unknown:
+            raise ValueError(f"static values given for {sorted(unknown)}, which have no control")
+        values = {name: list(chosen[name]) if name in chosen else
+                  _static_values(name, widgets[name], controls[name], 7) for name in controls}
+        n_frames = int(np.prod([len(v) for v in values.values()]))
+        if n_frames > max_frames:
+            raise ValueError(f"the static version would need {n_frames} frames (> max_frames="
+                             f"{max_frames}); pass static={{field: [values]}} with fewer values")
+        static_page = static_html(render, state, values)
     out = w.Output()
     current = {"state": state}
 
@@ -85,10 +204,25 @@ def interactive(render: Callable, state, **controls):
 
     for c in widgets.values():
         c.observe(redraw, names="value")
-    box = w.VBox([w.HBox(list(widgets.values())), out])
+    box = _LiveBox([w.HBox(list(widgets.values())), out])
+    box.static_html = static_page
     box.state = lambda: current["state"]
     redraw()
     return box
+
+
+class _LiveBox(ipywidgets.VBox):
+    """A VBox whose display also offers ``text/html``: the precomputed static version,
+    which the HTML book shows instead of the live widget (a live frontend prefers the
+    widget view)."""
+
+    static_html = ""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.static_html and isinstance(bundle, dict):
+            bundle["text/html"] = self.static_html
+        return bundle
 
 
 def small_multiples(render: Callable, states: Sequence, titles: Sequence[str] | None = None,
@@ -156,6 +290,9 @@ def render_interpolant(state: InterpolantState):
     ax.plot(x, f(x), color="k", lw=1.2, ls="--", label=f"target: {state.target}")
     ax.plot(x, y_net, color=plots.color("relu"), label=f"sum of {state.n_units} ReLUs")
     ax.plot(knots[:-1], f(knots[:-1]), "o", color=plots.color("relu"), ms=4, label="kinks")
+    lo, hi = min(f(x).min(), y_net.min()), max(f(x).max(), y_net.max())
+    pad = 0.15 * (hi - lo)
+    ax.set_ylim(lo - pad, hi + pad)   # the units' own lines may leave the frame
     ax.set_xlabel("$x$")
     ax.set_ylabel("$y$")
     ax.set_title(f"{state.n_units} ReLU unit{'s' if state.n_units > 1 else ''}: "
