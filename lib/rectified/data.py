@@ -17,7 +17,7 @@ import numpy as np
 __all__ = [
     "Dataset", "split", "ring", "xor", "gaussians", "spiral", "moons", "classification_2d",
     "DATASETS_2D", "TARGETS_1D", "regression_1d", "adding_problem", "digits",
-    "ADDING_BASELINE_MSE",
+    "ADDING_BASELINE_MSE", "permuted", "digits_pixels",
 ]
 
 #: MSE of always predicting 1 on the adding problem: Var(U1 + U2) = 2/12.
@@ -233,3 +233,32 @@ def digits(test_fraction: float = 0.25, seed: int = 0, standardize: bool = True,
         Xtr, Xte = Xtr.reshape(-1, 1, 8, 8), Xte.reshape(-1, 1, 8, 8)
     return Dataset(Xtr.astype(np.float32), ds.y_train, Xte.astype(np.float32), ds.y_test,
                    "digits", 10)
+
+
+def permuted(ds: Dataset, seed: int = 0) -> Dataset:
+    """A copy of ``ds`` whose input features are shuffled by one fixed permutation,
+    ``np.random.default_rng(seed).permutation(n_features)``, the same for every example
+    (train and test). Labels are unchanged: a new task that is the old one in a new input
+    format ("permuted digits"). Maxout chapter (catastrophic forgetting).
+    """
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    perm = np.random.default_rng(seed).permutation(ds.n_features)
+
+    def shuffle(X):
+        return X.reshape(len(X), -1)[:, perm].reshape(X.shape)
+
+    return Dataset(shuffle(ds.X_train), ds.y_train, shuffle(ds.X_test), ds.y_test,
+                   f"{ds.name} (permuted, seed {seed})", ds.n_classes)
+
+
+def digits_pixels(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
+    """The 8×8 digits with raw pixel intensities scaled to [0, 1] (x / 16), the usual
+    convention for images: every input is nonnegative and none is centred, so one large
+    step that makes a first-layer unit's weights and bias negative silences it for every
+    image. Dying ReLU chapter."""
+    ds = digits(test_fraction, seed, standardize=False)
+    return Dataset(ds.X_train / 16.0, ds.y_train, ds.X_test / 16.0, ds.y_test,
+                   "digits (pixels in [0, 1])", ds.n_classes)

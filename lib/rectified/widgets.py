@@ -26,7 +26,10 @@ import torch
 from . import activations, data, models, plots
 
 __all__ = ["interactive", "static_html", "small_multiples", "InterpolantState", "render_interpolant",
-           "ActivationState", "render_activation"]
+           "ActivationState", "render_activation", "RecurrenceState", "render_recurrence",
+           "DEAD_MAP_REMEDIES", "DeadMapState", "dead_map_setup", "dead_map_trace",
+           "render_dead_map", "KinkState", "render_kink",
+           "MaxoutFitState", "render_maxout_fit"]
 
 
 def _control(name: str, spec, value):
@@ -335,4 +338,318 @@ def render_activation(state: ActivationState):
     for ax in axes:
         for k in act.kinks:
             ax.axvline(k, color="k", lw=0.6, ls=":")
+    return fig
+
+
+# --- RNN chapter: hidden-state and gradient norms through time --------------------------------
+
+@dataclass(frozen=True)
+class RecurrenceState:
+    """An Elman RNN with recurrent matrix W = scale·Q (Q orthogonal, so every singular value
+    of W equals ``scale``), driven by random inputs of size ``input_scale``."""
+
+    activation: str = "tanh"
+    scale: float = 1.0
+    length: int = 100
+    input_scale: float = 0.5
+    hidden: int = 64
+    seed: int = 0
+
+
+def render_recurrence(state: RecurrenceState):
+    """‖h_t‖ and ‖∂h_t/∂h_0‖₂ against t (median over 4 random input sequences), with the
+    bound (γ·σ_max(W))^t = scale^t (γ = 1 for tanh and ReLU) and, for tanh, ‖h‖ ≤ √hidden.
+    RNN chapter."""
+    from . import recurrence
+
+    if state.activation not in ("tanh", "relu"):
+        raise ValueError(f"activation must be 'tanh' or 'relu', got {state.activation!r}")
+    if not isinstance(state.length, int) or state.length < 1:
+        raise ValueError(f"length must be a positive int, got {state.length!r}")
+    net = models.ElmanRNN(2, state.hidden, 1, activation=state.activation,
+                          recurrent_init="orthogonal", scale=state.scale,
+                          input_scale=max(state.input_scale, 1e-12), seed=state.seed)
+    gen = torch.Generator().manual_seed(state.seed)
+    x = torch.randn(4, state.length, 2, generator=gen)
+    if state.input_scale == 0:
+        x.zero_()
+    h0 = torch.randn(4, state.hidden, generator=gen) / np.sqrt(state.hidden)
+    tr = recurrence.trajectory(net, x, h0)
+    t = np.arange(1, state.length + 1)
+    col = plots.color(state.activation)
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3))
+    axes[0].semilogy(t, np.median(tr.state_norm, 0), color=col)
+    if state.activation == "tanh":
+        axes[0].axhline(np.sqrt(state.hidden), color="k", ls=":", lw=1,
+                        label=r"tanh bound $\sqrt{n}$")
+        axes[0].legend(loc="lower left")
+    axes[0].set_ylim(1e-3, 1e9)
+    axes[0].set_title("hidden state")
+    axes[0].set_ylabel(r"$\|h_t\|$")
+    with np.errstate(over="ignore", under="ignore"):
+        bound = state.scale ** t.astype(float)
+    axes[1].semilogy(t, np.maximum(np.median(tr.jacobian_norm, 0), 1e-300), color=col,
+                     label="measured")
+    axes[1].semilogy(t, bound, color="k", ls="--", lw=1,
+                     label=r"bound $(\gamma\,\sigma_{\max})^t$")
+    axes[1].set_ylim(1e-20, 1e9)
+    axes[1].set_title("gradient through time")
+    axes[1].set_ylabel(r"$\|\partial h_t / \partial h_0\|_2$")
+    axes[1].legend(loc="lower left")
+    for ax in axes:
+        ax.set_xlabel("time step $t$")
+        ax.set_xlim(1, state.length)
+    fig.suptitle(f"{state.activation}, $W = {state.scale:g}\\cdot Q$, inputs × "
+                 f"{state.input_scale:g}: $\\|h_T\\|$ = {np.median(tr.state_norm[:, -1]):.2g}, "
+                 f"gradient {np.median(tr.jacobian_norm[:, -1]):.2g}", fontsize=11)
+    return fig
+
+
+# --- Dying ReLU: which units die, under which learning rate and remedy -----------------------
+
+#: The dead-unit map's remedies: (MLP options, TrainConfig options) switched on by each.
+DEAD_MAP_REMEDIES = {
+    "none": ({}, {}),
+    "leaky_relu": ({"activation": "leaky_relu"}, {}),
+    "bias_0.1": ({"bias_init": 0.1}, {}),
+    "batchnorm_before": ({"batchnorm": "before"}, {}),
+    "batchnorm_after": ({"batchnorm": "after"}, {}),
+    "asymmetric_init": ({"init": "asymmetric"}, {}),
+    "momentum": ({}, {"optimizer": "momentum"}),
+    "adam": ({}, {"optimizer": "adam"}),
+}
+
+
+@dataclass(frozen=True)
+class DeadMapState:
+    """One run of the dying ReLU chapter: an MLP 64 → depth × [width] → 10 on the digits'
+    [0, 1] pixels, trained (SGD, batch 32, unless the remedy changes the optimiser) at
+    ``lr`` with one remedy of :data:`DEAD_MAP_REMEDIES` switched on."""
+
+    lr: float = 0.5
+    remedy: str = "none"
+    epochs: int = 10
+    seed: int = 0
+    width: int = 64
+    depth: int = 3
+    record_every: int = 10
+
+
+def dead_map_setup(state: DeadMapState):
+    """(model, TrainConfig) for a :class:`DeadMapState`."""
+    from . import train
+
+    if state.remedy not in DEAD_MAP_REMEDIES:
+        raise ValueError(f"unknown remedy {state.remedy!r}; known: "
+                         f"{', '.join(DEAD_MAP_REMEDIES)}")
+    model_opts, cfg_opts = DEAD_MAP_REMEDIES[state.remedy]
+    model = models.MLP(64, [state.width] * state.depth, 10, seed=state.seed, **model_opts)
+    cfg = train.TrainConfig(lr=state.lr, epochs=state.epochs, batch_size=32, seed=state.seed,
+                            record_every=state.record_every, diagnostics=False, **cfg_opts)
+    return model, cfg
+
+
+def dead_map_trace(state: DeadMapState, dataset=None):
+    """Train the run a :class:`DeadMapState` describes and keep every unit's margin
+    (a :class:`rectified.train.UnitTrace`); ``dataset`` defaults to
+    :func:`rectified.data.digits_pixels`."""
+    from . import train
+
+    model, cfg = dead_map_setup(state)
+    return train.trace_units(model, data.digits_pixels() if dataset is None else dataset, cfg)
+
+
+def render_dead_map(state: DeadMapState, trace=None):
+    """Dead-unit map (hidden units × training steps: alive in colour, dead in grey; units
+    sorted by how long they live, layer 1 on top) beside the accuracy curves.
+    ``trace`` is the run's :class:`~rectified.train.UnitTrace` (trained here when None)."""
+    trace = dead_map_trace(state) if trace is None else trace
+    hist = trace.history
+    steps = trace.step
+    rows, centres, top = [], [], 0
+    for layer in range(len(trace.margin)):
+        alive = trace.alive(layer).T.astype(float)            # (units, records)
+        alive = alive[np.argsort(-alive.sum(1), kind="stable")]
+        rows.append(alive)
+        centres.append(top + alive.shape[0] / 2)
+        top += alive.shape[0]
+        if layer < len(trace.margin) - 1:
+            rows.append(np.full((2, alive.shape[1]), np.nan))
+            top += 2
+    image = np.vstack(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), gridspec_kw={"width_ratios": [3, 2]})
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(["#9a9a9a", plots.color("relu")])
+    cmap.set_bad("white")
+    axes[0].imshow(image, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest",
+                   extent=(steps[0], steps[-1], image.shape[0], 0))
+    axes[0].set_yticks(centres, [f"layer {i + 1}" for i in range(len(centres))])
+    axes[0].grid(False)
+    axes[0].set_xlabel("training step")
+    axes[0].set_title("hidden units: alive (red) or dead (grey)")
+    axes[1].plot(hist.step, hist.train_acc, color=plots.color("relu"), label="train")
+    axes[1].plot(hist.step, hist.test_acc, color="k", ls="--", lw=1.2, label="test")
+    axes[1].axhline(0.1, color="k", lw=0.6, ls=":", label="chance")
+    axes[1].set_ylim(0, 1.02)
+    axes[1].set_xlabel("training step")
+    axes[1].set_ylabel("accuracy")
+    axes[1].set_title("accuracy")
+    axes[1].legend(loc="lower right")
+    dead = 1 - np.concatenate([trace.alive(l)[-1] for l in range(len(trace.margin))]).mean()
+    end = "diverged" if hist.diverged else f"test accuracy {hist.test_acc[-1]:.2f}"
+    fig.suptitle(f"remedy {state.remedy}, lr {state.lr:g}: {dead:.0%} of hidden units dead "
+                 f"at the end, {end}", fontsize=11)
+    return fig
+
+
+# --- Maxout chapter: a maxout unit fitted to a 1-D target, piece by piece ---------------------
+
+@dataclass(frozen=True)
+class MaxoutFitState:
+    """Which target on [-3, 3] is fitted by one maxout unit of k pieces, or (``difference``)
+    by the difference of two such units."""
+
+    target: str = "parabola"
+    k: int = 4
+    difference: bool = False
+
+
+def render_maxout_fit(state: MaxoutFitState):
+    """Left: the fitted unit's k lines and their max (with ``difference``, both units).
+    Right: the approximation against the target, RMS error in the title. Maxout chapter."""
+    from . import piecewise
+
+    if state.target not in piecewise.TARGETS:
+        raise ValueError(f"unknown target {state.target!r}; known: "
+                         f"{', '.join(piecewise.TARGETS)}")
+    if not isinstance(state.k, (int, np.integer)) or isinstance(state.k, bool) or state.k < 1:
+        raise ValueError(f"k must be a positive int, got {state.k!r}")
+    f = piecewise.TARGETS[state.target]
+    x = np.linspace(-3, 3, 301)
+    y = f(x)
+    fit = piecewise.fit_maxout_1d(x, y, state.k, difference=state.difference)
+    err = fit.rms_error(x, y)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    units = [("g", fit.g, plots.color("maxout"))]
+    if fit.h is not None:
+        units.append(("h", fit.h, "#1f77b4"))
+    lo, hi = min(y.min(), 0.0), y.max()
+    for name, lines, col in units:
+        unit = piecewise.max_of_lines(x, lines)
+        lo, hi = min(lo, unit.min()), max(hi, unit.max())
+        for a, b in lines:
+            axes[0].plot(x, a * x + b, color=col, lw=0.8, alpha=0.45)
+        label = (f"unit {name} = max of its {len(lines)} lines" if fit.h is not None
+                 else f"max of {len(lines)} lines")
+        axes[0].plot(x, unit, color=col, lw=2.2, label=label)
+    if fit.h is None:
+        axes[0].plot(x, y, color="k", lw=1.2, ls="--", label=f"target: {state.target}")
+    pad = 0.1 * (hi - lo)
+    axes[0].set_ylim(lo - pad, hi + pad)
+    axes[0].set_title("the pieces" if fit.h is None else "two maxout units and their pieces")
+    axes[0].legend(loc="upper center", fontsize=8)
+    axes[1].plot(x, y, color="k", lw=1.2, ls="--", label=f"target: {state.target}")
+    axes[1].plot(x, fit(x), color=plots.color("maxout"), lw=2.0,
+                 label="g − h" if fit.h is not None else "maxout unit")
+    axes[1].set_title(f"RMS error {err:.3f}")
+    axes[1].legend(loc="upper center", fontsize=8)
+    for ax in axes:
+        ax.set_xlabel("input $x$")
+        ax.set_ylabel("output")
+    what = (f"difference of two maxout units, k = {state.k} pieces each" if state.difference
+            else f"one maxout unit, k = {state.k} piece{'s' if state.k > 1 else ''}")
+    fig.suptitle(what, fontsize=11)
+    return fig
+
+
+# --- The kink at zero: exact zeros and ReLU'(0) in four number formats ---------------------
+
+_KINK_NETWORKS = ("cnn", "mlp-separate", "mlp-fused")
+
+
+@dataclass(frozen=True)
+class KinkState:
+    """One network, one number format, one choice of ReLU'(0).
+
+    network: ``"cnn"`` (SmallCNN on raw 8×8 digits, whose blank pixels are exact zeros),
+    ``"mlp-separate"`` (64-64-64-10 MLP on standardised digits, each bias added after the
+    matrix product in the working precision) or ``"mlp-fused"`` (the same MLP through
+    ``nn.Linear``, which adds the bias inside the product). ``bias_init`` sets every hidden
+    bias at initialisation; ``n_examples`` training digits form one minibatch.
+    """
+
+    network: str = "cnn"
+    dtype: str = "float32"
+    grad_at_zero: float = 1.0
+    bias_init: float = 0.0
+    n_examples: int = 256
+    seed: int = 0
+
+
+def _kink_param_label(name: str) -> str:
+    """'linears.0.weight' → 'layer 1 W', 'convs.1.bias' → 'conv 2 b', 'out.weight' → 'out W'."""
+    parts = name.split(".")
+    kind = {"weight": "W", "bias": "b"}.get(parts[-1], parts[-1])
+    if len(parts) == 3:
+        layer = {"linears": "layer", "convs": "conv"}.get(parts[0], parts[0])
+        return f"{layer} {int(parts[1]) + 1} {kind}"
+    return f"{parts[0]} {kind}"
+
+
+def render_kink(state: KinkState):
+    """Left: the fraction of each hidden layer's pre-activations that are exactly 0.
+    Right: for each parameter tensor, ‖∇_g − ∇_0‖/‖∇_0‖ between backpropagation with
+    ReLU'(0) = g and with ReLU'(0) = 0 on the same minibatch. Kink-at-zero chapter."""
+    from . import precision
+
+    if state.network not in _KINK_NETWORKS:
+        raise ValueError(f"unknown network {state.network!r}; known: {', '.join(_KINK_NETWORKS)}")
+    precision.resolve_dtype(state.dtype)
+    if not isinstance(state.n_examples, int) or state.n_examples < 1:
+        raise ValueError(f"n_examples must be a positive int, got {state.n_examples!r}")
+    if state.network == "cnn":
+        ds = data.digits(standardize=False, images=True)
+        net = models.SmallCNN(seed=state.seed)
+        with torch.no_grad():
+            for conv in net.convs:
+                conv.bias.fill_(state.bias_init)
+        forward = None
+    else:
+        ds = data.digits()
+        net = models.MLP(64, [64, 64], 10, bias_init=state.bias_init, seed=state.seed)
+        forward = precision.forward_separate_bias if state.network == "mlp-separate" else None
+    X, y = ds.X_train[:state.n_examples], ds.y_train[:state.n_examples]
+    cmp = precision.compare_gradients(net, X, y, state.dtype, state.grad_at_zero,
+                                      batch_size=None, forward=forward)
+    zeros, totals = cmp.layer_zeros, cmp.layer_totals
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    floor = 1e-7
+    xs = np.arange(1, len(zeros) + 1)
+    ax0.bar(xs, [max(z / t, floor) for z, t in zip(zeros, totals)], color=plots.color("relu"))
+    for x_, z, t in zip(xs, zeros, totals):
+        ax0.text(x_, floor * 2, f"{z:,} of {t:,}" if z else f"none of {t:,}",
+                 ha="center", va="bottom", fontsize=8, rotation=90)
+    ax0.set_yscale("log")
+    ax0.set_ylim(floor, 1)
+    ax0.set_xticks(xs)
+    ax0.set_xlabel("hidden layer (1 = input side)")
+    ax0.set_ylabel("fraction of pre-activations")
+    ax0.set_title("pre-activations exactly 0")
+    diffs = cmp.param_diff[0]
+    names = [_kink_param_label(n) for n in cmp.param_names]
+    ax1.bar(range(len(diffs)), [max(d, floor) for d in diffs], color="#555555")
+    for i, d in enumerate(diffs):
+        if d == 0:
+            ax1.text(i, floor * 2, "identical", ha="center", va="bottom", fontsize=8,
+                     rotation=90)
+    ax1.set_yscale("log")
+    ax1.set_ylim(floor, 1)
+    ax1.set_xticks(range(len(diffs)))
+    ax1.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax1.set_ylabel("relative difference")
+    ax1.set_title(f"gradient, ReLU'(0) = {state.grad_at_zero:g} vs 0")
+    fig.suptitle(f"{state.network}, {state.dtype}, hidden biases {state.bias_init:g}: "
+                 f"the two gradients {'differ' if cmp.n_differ else 'are identical'}")
     return fig

@@ -1,0 +1,231 @@
+"""Piecewise-linear functions of one variable as maxout units: a max of lines.
+
+A maxout unit on a scalar input with k pieces is h(x) = max_i (a_i x + b_i), a convex
+piecewise-linear function. This module builds such units from a target function (chords of
+a convex target, the split of any piecewise-linear interpolant into a difference of two
+convex ones) and fits them by least squares.
+
+    >>> fit = fit_maxout_1d(x, x**2, k=4)                 # one unit, four lines
+    >>> fit = fit_maxout_1d(x, np.sin(2 * x), k=4, difference=True)   # g − h
+    >>> fit(x), fit.rms_error(x, y)
+
+Lines are arrays of shape (k, 2): column 0 the slopes a_i, column 1 the intercepts b_i.
+Maxout chapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["TARGETS", "max_of_lines", "chords", "convex_lines", "dc_split", "best_convex_fit",
+           "MaxoutFit", "fit_maxout_1d"]
+
+#: Targets on [-3, 3] for the maxout approximation experiments: two convex, one not.
+TARGETS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "parabola": lambda x: x ** 2,
+    "exp": lambda x: np.exp(x / 2),
+    "wave": lambda x: np.sin(2 * x) + 0.3 * x,
+}
+
+
+def _lines(lines) -> np.ndarray:
+    a = np.asarray(lines, dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != 2 or len(a) < 1:
+        raise ValueError(f"lines must have shape (k, 2) with k >= 1 (slope, intercept), "
+                         f"got shape {a.shape}")
+    return a
+
+
+def max_of_lines(x, lines) -> np.ndarray:
+    """A maxout unit on a scalar input: max_i (a_i x + b_i), elementwise over x."""
+    lines = _lines(lines)
+    x = np.asarray(x, dtype=np.float64)
+    return (x[..., None] * lines[:, 0] + lines[:, 1]).max(axis=-1)
+
+
+def _knots(knots, values):
+    t = np.asarray(knots, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if t.ndim != 1 or t.shape != v.shape or len(t) < 2:
+        raise ValueError(f"knots and values must be 1-D of equal length >= 2, "
+                         f"got shapes {t.shape} and {v.shape}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("knots must be strictly increasing")
+    return t, v
+
+
+def chords(knots, values) -> np.ndarray:
+    """The lines through consecutive points (t_i, v_i), shape (len(knots) − 1, 2).
+
+    For a convex target their max is exactly the straight-line interpolant on
+    [t_0, t_last], which is why one maxout unit can follow any convex function.
+    """
+    t, v = _knots(knots, values)
+    slopes = np.diff(v) / np.diff(t)
+    return np.column_stack([slopes, v[:-1] - slopes * t[:-1]])
+
+
+def convex_lines(slope0: float, intercept0: float, kinks, dslopes) -> np.ndarray:
+    """The lines of the convex function c(x) = slope0·x + intercept0 + Σ_j d_j·ReLU(x − c_j)
+    (all d_j ≥ 0): one line per segment, len(kinks) + 1 in all; c is their max."""
+    c = np.asarray(kinks, dtype=np.float64).ravel()
+    d = np.asarray(dslopes, dtype=np.float64).ravel()
+    if c.shape != d.shape:
+        raise ValueError(f"kinks and dslopes must have the same length, got {len(c)} and {len(d)}")
+    if np.any(d < 0):
+        raise ValueError("dslopes must be >= 0: a convex function's slope only increases")
+    order = np.argsort(c)
+    c, d = c[order], d[order]
+    slopes = slope0 + np.concatenate([[0.0], np.cumsum(d)])
+    intercepts = intercept0 - np.concatenate([[0.0], np.cumsum(d * c)])
+    return np.column_stack([slopes, intercepts])
+
+
+def dc_split(knots, values) -> tuple[np.ndarray, np.ndarray]:
+    """Lines (g, h) with max(g) − max(h) equal to the straight-line interpolant of
+    (knots, values) on [t_0, t_last]: a difference of two convex functions.
+
+    Each interior knot where the slope increases becomes a kink of g, each one where it
+    decreases a kink of h (Goodfellow et al. 2013 use this to show that two maxout units
+    approximate any continuous function).
+    """
+    t, v = _knots(knots, values)
+    slopes = np.diff(v) / np.diff(t)
+    dslope = np.diff(slopes)
+    inner = t[1:-1]
+    up, down = dslope > 0, dslope < 0
+    g = convex_lines(slopes[0], v[0] - slopes[0] * t[0], inner[up], dslope[up])
+    h = convex_lines(0.0, 0.0, inner[down], -dslope[down])
+    return g, h
+
+
+def _pad(lines: np.ndarray, k: int) -> np.ndarray:
+    """Add copies of the last line, lowered a hair so that they never win: unused pieces."""
+    extra = np.repeat(lines[-1:], k - len(lines), axis=0) - [0.0, 1e-9]
+    return np.vstack([lines, extra])
+
+
+@dataclass(frozen=True)
+class MaxoutFit:
+    """One maxout unit max(g) or the difference of two, max(g) − max(h), of scalar x."""
+
+    g: np.ndarray
+    h: np.ndarray | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.g)
+
+    def __call__(self, x) -> np.ndarray:
+        y = max_of_lines(x, self.g)
+        return y if self.h is None else y - max_of_lines(x, self.h)
+
+    def rms_error(self, x, y) -> float:
+        """Root-mean-square error against targets y at inputs x."""
+        return float(np.sqrt(np.mean((self(x) - np.asarray(y, dtype=np.float64)) ** 2)))
+
+
+def best_convex_fit(x, y, n_kinks: int = 64) -> MaxoutFit:
+    """The least-squares convex fit to (x, y) among functions whose kinks lie on a grid of
+    ``n_kinks`` points: c0 + c1·x + Σ_j d_j·ReLU(x − t_j) with every d_j ≥ 0 (a
+    non-negative least-squares problem). As one maxout unit it has up to n_kinks + 1
+    pieces; no single unit does much better, whatever its k."""
+    from scipy.optimize import nnls
+
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    t = np.linspace(x.min(), x.max(), n_kinks + 2)[1:-1]
+    # c0 and c1 are free: write each as the difference of two non-negative numbers.
+    A = np.column_stack([np.ones_like(x), -np.ones_like(x), x, -x,
+                         np.maximum(x[:, None] - t, 0.0)])
+    coef = nnls(A, y, maxiter=50 * A.shape[1])[0]
+    c0, c1, d = coef[0] - coef[1], coef[2] - coef[3], coef[4:]
+    used = d > 0
+    return MaxoutFit(convex_lines(c1, c0, t[used], d[used]))
+
+
+def _starts(x, y, k: int, difference: bool) -> list[MaxoutFit]:
+    """Starting points for the least-squares refinement."""
+    lo, hi = float(x.min()), float(x.max())
+    line = np.polyfit(x, y, 1)[None, :]          # the least-squares line (slope, intercept)
+    if not difference:
+        convex = best_convex_fit(x, y)
+        if convex.k <= k:
+            first = convex.g
+        else:   # chords of the best convex fit (for a convex target, nearly the target)
+            t = np.linspace(lo, hi, k + 1)
+            first = chords(t, convex(t))
+        return [MaxoutFit(_pad(first, k)), MaxoutFit(_pad(line, k))]
+    # The finest even grid whose interpolant splits into <= k lines per unit.
+    best = None
+    for m in range(1, 4 * k + 1):
+        t = np.linspace(lo, hi, m + 1)
+        g, h = dc_split(t, np.interp(t, x, y))
+        if len(g) <= k and len(h) <= k:
+            best = (g, h)
+    zero = np.zeros((1, 2))
+    return [MaxoutFit(_pad(best[0], k), _pad(best[1], k)),
+            MaxoutFit(_pad(line, k), _pad(zero, k))]
+
+
+def _fit_winners(x, target, lines) -> np.ndarray:
+    """Refit every line by least squares to the targets at the inputs where it wins (only
+    winners receive a gradient in training too); lines that win on fewer than two
+    distinct inputs keep their values."""
+    win = (x[:, None] * lines[:, 0] + lines[:, 1]).argmax(axis=1)
+    k = len(lines)
+    n = np.bincount(win, minlength=k).astype(np.float64)
+    sx, sy = np.bincount(win, x, k), np.bincount(win, target, k)
+    sxx, sxy = np.bincount(win, x * x, k), np.bincount(win, x * target, k)
+    var = n * sxx - sx * sx
+    ok = (n >= 2) & (var > 1e-12 * np.maximum(n * sxx, 1e-300))
+    new = lines.copy()
+    slope = (n * sxy - sx * sy)[ok] / var[ok]
+    new[ok, 0] = slope
+    new[ok, 1] = (sy[ok] - slope * sx[ok]) / n[ok]
+    return new
+
+
+def _refit(x, y, fit: MaxoutFit) -> MaxoutFit:
+    """One sweep of block least squares: refit g's winners with h held, then h's with g held."""
+    if fit.h is None:
+        return MaxoutFit(_fit_winners(x, y, fit.g))
+    g = _fit_winners(x, y + max_of_lines(x, fit.h), fit.g)
+    h = _fit_winners(x, max_of_lines(x, g) - y, fit.h)
+    return MaxoutFit(g, h)
+
+
+def fit_maxout_1d(x, y, k: int, difference: bool = False, iters: int = 50) -> MaxoutFit:
+    """Least-squares fit of one maxout unit with k pieces (or, with ``difference``, of
+    max(g) − max(h), two units of k pieces each) to samples (x, y).
+
+    Starts from :func:`best_convex_fit` reduced to k chords (one unit) or from the
+    difference-of-convex split of the samples' interpolant on the finest even grid that
+    fits in k pieces per unit, and also from the least-squares line; from each start it
+    repeats: hold each input's winning lines, refit them by least squares, keep the result
+    while the error goes down. Returns the better result. Deterministic; numpy only.
+    Maxout chapter.
+    """
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive int (pieces per unit), got {k!r}")
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"x and y must hold the same number (>= 2) of samples, "
+                         f"got {x.shape} and {y.shape}")
+    order = np.argsort(x)
+    x, y = x[order], y[order]
+    results = []
+    for fit in _starts(x, y, int(k), difference):
+        err = fit.rms_error(x, y)
+        for _ in range(iters):
+            new = _refit(x, y, fit)
+            new_err = new.rms_error(x, y)
+            if not new_err < err - 1e-12 * max(1.0, err):
+                break
+            fit, err = new, new_err
+        results.append((err, fit))
+    return min(results, key=lambda r: r[0])[1]

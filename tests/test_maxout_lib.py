@@ -1,0 +1,164 @@
+"""Tests of the maxout chapter's helpers: piecewise-linear fits, permuted tasks, two-task
+training and the maxout-fit widget."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from rectified import continual, data, models, piecewise, widgets
+from rectified.train import TrainConfig
+
+X = np.linspace(-3, 3, 241)
+
+
+def test_max_of_lines_and_shape_checks():
+    lines = np.array([[1.0, 0.0], [0.0, 0.0]])           # ReLU as a max of two lines
+    np.testing.assert_array_equal(piecewise.max_of_lines(X, lines), np.maximum(X, 0))
+    with pytest.raises(ValueError, match="shape"):
+        piecewise.max_of_lines(X, [1.0, 2.0])
+
+
+def test_chords_of_a_convex_target_interpolate_it():
+    t = np.linspace(-3, 3, 7)
+    lines = piecewise.chords(t, t ** 2)
+    assert lines.shape == (6, 2)
+    np.testing.assert_allclose(piecewise.max_of_lines(X, lines), np.interp(X, t, t ** 2),
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="increasing"):
+        piecewise.chords([0.0, 0.0, 1.0], [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="equal length"):
+        piecewise.chords([0.0, 1.0], [0.0])
+
+
+def test_convex_lines_build_the_relu_sum():
+    lines = piecewise.convex_lines(-1.0, 0.5, [1.0, -1.0], [2.0, 0.5])
+    want = -X + 0.5 + 2.0 * np.maximum(X - 1, 0) + 0.5 * np.maximum(X + 1, 0)
+    np.testing.assert_allclose(piecewise.max_of_lines(X, lines), want, atol=1e-12)
+    with pytest.raises(ValueError, match=">= 0"):
+        piecewise.convex_lines(0.0, 0.0, [0.0], [-1.0])
+    with pytest.raises(ValueError, match="same length"):
+        piecewise.convex_lines(0.0, 0.0, [0.0, 1.0], [1.0])
+
+
+def test_dc_split_is_exact_for_any_interpolant():
+    t = np.linspace(-3, 3, 14)
+    v = np.sin(2 * t) + 0.3 * t
+    g, h = piecewise.dc_split(t, v)
+    fit = piecewise.MaxoutFit(g, h)
+    np.testing.assert_allclose(fit(X), np.interp(X, t, v), atol=1e-12)
+    assert fit.k == len(g) and len(g) + len(h) == len(t)   # one line per kink, plus two
+
+
+def test_best_convex_fit_is_convex_and_beats_a_line():
+    y = piecewise.TARGETS["wave"](X)
+    fit = piecewise.best_convex_fit(X, y, n_kinks=32)
+    assert np.all(np.diff(fit.g[:, 0]) >= 0)                 # slopes increase: convex
+    line = np.polyval(np.polyfit(X, y, 1), X)
+    assert fit.rms_error(X, y) < np.sqrt(np.mean((line - y) ** 2))
+
+
+def test_one_unit_fits_convex_targets_with_error_falling_like_one_over_k_squared():
+    y = X ** 2
+    e4 = piecewise.fit_maxout_1d(X, y, 4).rms_error(X, y)
+    e16 = piecewise.fit_maxout_1d(X, y, 16).rms_error(X, y)
+    assert 10 < e4 / e16 < 25                                # about 4² = 16
+
+
+def test_one_unit_plateaus_on_a_nonconvex_target_but_a_difference_does_not():
+    y = piecewise.TARGETS["wave"](X)
+    floor = piecewise.best_convex_fit(X, y).rms_error(X, y)
+    single = [piecewise.fit_maxout_1d(X, y, k).rms_error(X, y) for k in (1, 2, 4, 8)]
+    assert all(e >= floor - 1e-6 for e in single)
+    assert all(b <= a + 1e-12 for a, b in zip(single, single[1:]))
+    diff = piecewise.fit_maxout_1d(X, y, 8, difference=True)
+    assert diff.h is not None and diff.h.shape == (8, 2)
+    assert diff.rms_error(X, y) < 0.1 * floor
+
+
+def test_fit_maxout_1d_input_checks():
+    with pytest.raises(ValueError, match="positive int"):
+        piecewise.fit_maxout_1d(X, X, 0)
+    with pytest.raises(ValueError, match="positive int"):
+        piecewise.fit_maxout_1d(X, X, True)
+    with pytest.raises(ValueError, match="same number"):
+        piecewise.fit_maxout_1d(X, X[:-1], 2)
+
+
+def test_fit_handles_unsorted_inputs_and_unused_pieces():
+    rng = np.random.default_rng(0)
+    x = rng.permutation(X)
+    fit = piecewise.fit_maxout_1d(x, np.abs(x), 5)           # |x| needs only 2 of 5 pieces
+    assert fit.k == 5 and fit.rms_error(x, np.abs(x)) < 5e-3
+
+
+def test_permuted_shuffles_features_the_same_way_everywhere():
+    ds = data.digits(seed=0)
+    p = data.permuted(ds, seed=3)
+    perm = np.random.default_rng(3).permutation(64)
+    np.testing.assert_array_equal(p.X_train, ds.X_train[:, perm])
+    np.testing.assert_array_equal(p.X_test, ds.X_test[:, perm])
+    np.testing.assert_array_equal(p.y_train, ds.y_train)
+    assert p.n_classes == 10 and "permuted" in p.name
+    img = data.permuted(data.digits(seed=0, images=True), seed=3)
+    assert img.X_train.shape[1:] == (1, 8, 8)
+    np.testing.assert_array_equal(img.X_train.reshape(len(img.X_train), -1), p.X_train)
+    with pytest.raises(TypeError, match="Dataset"):
+        data.permuted(ds.X_train)
+    with pytest.raises(TypeError, match="seed"):
+        data.permuted(ds, seed=1.5)
+
+
+def _small_digits():
+    ds = data.digits(seed=0)
+    return data.Dataset(ds.X_train[:300], ds.y_train[:300], ds.X_test[:200], ds.y_test[:200],
+                        "digits", 10)
+
+
+def test_train_two_tasks_tracks_the_first_task():
+    a = _small_digits()
+    b = data.permuted(a, seed=1)
+    cfg = TrainConfig(optimizer="adam", lr=0.01, epochs=4, batch_size=64, diagnostics=False)
+    cfg_b = TrainConfig(optimizer="adam", lr=0.01, epochs=30, batch_size=64,
+                        diagnostics=False, stop_at_train_acc=0.9)
+    res = continual.train_two_tasks(models.MLP(64, [32], 10, seed=0), a, b, cfg, cfg_b)
+    assert res.first_curve[0] == res.first_before         # the curve starts before B
+    assert res.first_curve[-1] == res.first_after
+    assert res.history_second.train_acc[-1] >= 0.9          # B learned to the stop
+    assert res.first_before > 0.8 and res.second_after > 0.7
+    assert res.forgotten == pytest.approx(res.first_before - res.first_after)
+    assert len(res.second_epochs) == len(res.first_curve)
+    again = continual.train_two_tasks(models.MLP(64, [32], 10, seed=0), a, b, cfg, cfg_b)
+    assert again.first_after == res.first_after              # deterministic
+
+
+def test_train_two_tasks_checks_its_tasks():
+    a = _small_digits()
+    cfg = TrainConfig(epochs=1, diagnostics=False)
+    net = models.MLP(64, [8], 10)
+    with pytest.raises(TypeError, match="first"):
+        continual.train_two_tasks(net, a.X_train, a, cfg)
+    reg = data.regression_1d(n=50)
+    with pytest.raises(ValueError, match="classification"):
+        continual.train_two_tasks(net, a, reg, cfg)
+    other = data.Dataset(a.X_train[:, :32], a.y_train, a.X_test[:, :32], a.y_test, "half", 10)
+    with pytest.raises(ValueError, match="share"):
+        continual.train_two_tasks(net, a, other, cfg)
+
+
+def test_render_maxout_fit_reports_the_error_and_draws_every_piece():
+    fig = widgets.render_maxout_fit(widgets.MaxoutFitState("parabola", k=3))
+    assert len(fig.axes) == 2
+    err3 = float(fig.axes[1].get_title().split("RMS error ")[1])
+    assert len(fig.axes[0].get_lines()) == 3 + 1 + 1           # pieces, their max, target
+    plt.close(fig)
+    fig = widgets.render_maxout_fit(widgets.MaxoutFitState("parabola", k=12))
+    assert float(fig.axes[1].get_title().split("RMS error ")[1]) < err3 / 8
+    plt.close(fig)
+    fig = widgets.render_maxout_fit(widgets.MaxoutFitState("wave", k=4, difference=True))
+    assert len(fig.axes[0].get_lines()) == 2 * (4 + 1)
+    assert "difference" in fig._suptitle.get_text()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="target"):
+        widgets.render_maxout_fit(widgets.MaxoutFitState("cubic"))
+    with pytest.raises(ValueError, match="k must"):
+        widgets.render_maxout_fit(widgets.MaxoutFitState(k=0))
