@@ -29,7 +29,8 @@ __all__ = ["interactive", "static_html", "small_multiples", "InterpolantState", 
            "ActivationState", "render_activation", "RecurrenceState", "render_recurrence",
            "DEAD_MAP_REMEDIES", "DeadMapState", "dead_map_setup", "dead_map_trace",
            "render_dead_map", "KinkState", "render_kink",
-           "MaxoutFitState", "render_maxout_fit"]
+           "MaxoutFitState", "render_maxout_fit", "SpeedState", "render_training_speed",
+           "GradientFlowState", "render_gradient_flow"]
 
 
 def _control(name: str, spec, value):
@@ -652,4 +653,129 @@ def render_kink(state: KinkState):
     ax1.set_title(f"gradient, ReLU'(0) = {state.grad_at_zero:g} vs 0")
     fig.suptitle(f"{state.network}, {state.dtype}, hidden biases {state.bias_init:g}: "
                  f"the two gradients {'differ' if cmp.n_differ else 'are identical'}")
+    return fig
+
+
+# --- Training speed: learning rate and activation → training curves ------------------------
+
+@dataclass(frozen=True)
+class SpeedState:
+    """One cell of the training-speed grid: activation, learning rate, input scaling
+    (``"standardised"`` or ``"raw"``), number of hidden layers, and the accuracy target."""
+
+    activation: str = "relu"
+    lr: float = 0.1
+    inputs: str = "standardised"
+    depth: int = 3
+    target: float = 0.95
+
+
+def render_training_speed(state: SpeedState, runs):
+    """Training error against epochs for every seed of one grid cell, with the target line
+    and, dashed, the other activations at their own best learning rate.
+
+    ``runs`` maps (activation, lr, inputs, depth) → list of :class:`~rectified.train.History`
+    (one per seed), as the why-ReLU part 2 chapter computes it; the learning rate snaps to
+    the nearest one that was run.
+    """
+    from .ensemble import best_by_median, epochs_to_target
+
+    cells = [k for k in runs if k[2] == state.inputs and k[3] == state.depth]
+    acts = sorted({k[0] for k in cells}, key=lambda a: (a != "relu", a))
+    if state.activation not in acts:
+        raise ValueError(f"no runs for activation {state.activation!r} with inputs="
+                         f"{state.inputs!r}, depth={state.depth!r}; have: {acts}")
+    lrs = sorted(k[1] for k in cells if k[0] == state.activation)
+    lr = min(lrs, key=lambda v: abs(np.log(v) - np.log(state.lr)))
+    err_pct = 100 * (1 - state.target)
+
+    def curve(h):
+        return np.asarray(h.epoch), 100 * (1 - np.asarray(h.train_acc))
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for other in acts:
+        if other == state.activation:
+            continue
+        table = {v: [epochs_to_target(h, state.target) for h in runs[(other, v, state.inputs,
+                                                                      state.depth)]]
+                 for v in sorted(k[1] for k in cells if k[0] == other)}
+        best, _ = best_by_median(table)
+        for i, h in enumerate(runs[(other, best, state.inputs, state.depth)]):
+            ax.plot(*curve(h), color=plots.color(other), lw=1, ls="--", alpha=0.7,
+                    label=f"{other}, its best lr {best:g}" if i == 0 else None)
+    hists = runs[(state.activation, lr, state.inputs, state.depth)]
+    for i, h in enumerate(hists):
+        ax.plot(*curve(h), color=plots.color(state.activation), lw=2,
+                label=f"{state.activation}, lr {lr:g} ({len(hists)} seeds)" if i == 0 else None)
+    ax.axhline(err_pct, color="k", lw=1, ls=":", label=f"target: {err_pct:g}% error")
+    epochs = [epochs_to_target(h, state.target) for h in hists]
+    med = float(np.median(epochs))
+    verdict = (f"median {med:.1f} epochs to target" if np.isfinite(med)
+               else "median seed misses the target")
+    ax.set_yscale("log")
+    ax.set_ylim(1, 100)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training error (%)")
+    depth = f"{state.depth} hidden layer{'s' if state.depth > 1 else ''}"
+    ax.set_title(f"{state.activation}, lr {lr:g}, {state.inputs} inputs, {depth}:\n{verdict}",
+                 fontsize=11)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+# --- Gradient flow: depth, activation and init scale → per-layer signal and gradient ---------
+
+@dataclass(frozen=True)
+class GradientFlowState:
+    """A freshly initialised MLP of ``depth`` hidden layers of ``width`` units on 256 digits:
+    its activation, initialisation (see :data:`rectified.models.INITS`) and a factor
+    ``init_scale`` on every weight."""
+
+    activation: str = "relu"
+    init: str = "he"
+    depth: int = 20
+    init_scale: float = 1.0
+    width: int = 64
+    seed: int = 0
+
+
+def render_gradient_flow(state: GradientFlowState):
+    """Two panels, layer by layer: the variance of the pre-activation (forward signal) and
+    the norm of the back-propagated gradient ∂loss/∂z_l, against ReLU with He init (dashed).
+    The title gives the gradient's ratio between the first and the last hidden layer.
+    Why-ReLU part 1 chapter."""
+    from .propagation import layer_profile
+
+    if not isinstance(state.depth, int) or state.depth < 1:
+        raise ValueError(f"depth must be a positive int, got {state.depth!r}")
+    ds = data.digits(seed=0)
+    X, y = ds.X_train[:256], ds.y_train[:256]
+
+    def profile(activation, init, scale):
+        net = models.MLP(ds.n_features, [state.width] * state.depth, 10, activation=activation,
+                         init=init, init_scale=scale, seed=state.seed)
+        return layer_profile(net, X, y)
+
+    prof = profile(state.activation, state.init, state.init_scale)
+    is_ref = (state.activation, state.init, state.init_scale) == ("relu", "he", 1.0)
+    ref = None if is_ref else profile("relu", "he", 1.0)
+    layers = np.arange(1, state.depth + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    label = f"{state.activation}, {state.init}" + \
+        (f" ×{state.init_scale:g}" if state.init_scale != 1.0 else "")
+    for ax, field, ylabel in ((axes[0], "pre_var", "Var($z_l$)"),
+                              (axes[1], "backprop", r"$\|\partial \mathrm{loss}/\partial z_l\|$")):
+        ax.plot(layers, getattr(prof, field), marker="o", ms=3, label=label,
+                color=plots.color(state.activation))
+        if ref is not None:
+            ax.plot(layers, getattr(ref, field), ls="--", color="0.5", lw=1.5,
+                    label="relu, he (reference)")
+        ax.set_yscale("log")
+        ax.set_xlabel("hidden layer (1 = input side)")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="best", fontsize=8)
+    axes[0].set_title("forward: pre-activation variance")
+    axes[1].set_title("backward: gradient norm")
+    fig.suptitle(f"{label}, {state.depth} layers: gradient at layer 1 is "
+                 f"{prof.backprop_ratio:.2g}× that at layer {state.depth}", fontsize=11)
     return fig

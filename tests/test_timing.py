@@ -1,0 +1,79 @@
+"""The timing harness (rectified.timing)."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from rectified import timing
+
+
+def _fake_clock(step=0.5):
+    ticks = itertools.count()
+    return lambda: next(ticks) * step
+
+
+def test_time_call_counts_warmup_repeats_and_number():
+    calls = []
+    t = timing.time_call(lambda: calls.append(1), repeats=4, warmup=2, number=3, label="f",
+                         clock=_fake_clock(0.6))
+    assert len(calls) == 2 + 4 * 3
+    assert t.label == "f" and len(t.times) == 4 and t.number == 3
+    assert t.median == pytest.approx(0.2) and t.best == pytest.approx(0.2)
+    assert t.spread == pytest.approx(0.0)
+    assert "median" in repr(t)
+
+
+def test_time_many_interleaves_and_keeps_order():
+    order = []
+    res = timing.time_many({"a": lambda: order.append("a"), "b": lambda: order.append("b")},
+                           repeats=3, warmup=1)
+    assert list(res) == ["a", "b"]
+    assert order == ["a", "b"] + ["a", "b"] * 3          # warm-up, then round-robin
+    synced = []
+    timing.time_many({"a": lambda: None}, repeats=2, warmup=0, sync=lambda: synced.append(1))
+    assert len(synced) == 1 + 2 * 2
+
+
+def test_robust_ratio_between_cheap_and_expensive_work():
+    # a copy of 1e6 floats versus 200 of them: the ratio is huge, so even a loaded machine
+    # keeps it above 5
+    big, small = np.ones(1_000_000), np.ones(200)
+    res = timing.time_many({"big": big.copy, "small": small.copy}, repeats=5)
+    assert res["big"].median > 5 * res["small"].median
+    assert timing.bandwidth_gb_s(res["big"], 2 * big.nbytes) > 0
+
+
+def test_forward_backward_runs_a_backward_pass():
+    x = torch.linspace(-2, 2, 11)
+    seen = []
+
+    def fn(t):
+        seen.append(t.requires_grad)
+        return torch.relu(t)
+
+    step = timing.forward_backward(fn, x)
+    step()
+    assert all(seen) and not x.requires_grad
+    t = timing.time_call(step, repeats=2)
+    assert t.median > 0
+
+
+def test_cuda_sync_and_argument_errors():
+    assert timing.cuda_sync("cpu") is None
+    if torch.cuda.is_available():
+        sync = timing.cuda_sync("cuda")
+        sync()
+    else:
+        with pytest.raises(ValueError, match="no CUDA"):
+            timing.cuda_sync("cuda")
+    with pytest.raises(ValueError, match="non-empty"):
+        timing.time_many({})
+    with pytest.raises(TypeError, match="callable"):
+        timing.time_many({"x": 3})
+    with pytest.raises(ValueError, match="repeats"):
+        timing.time_call(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match="nbytes"):
+        timing.bandwidth_gb_s(timing.time_call(lambda: None), 0)
+    assert timing.Timing("z", (0.0, 0.0)).spread == float("inf")
