@@ -17,7 +17,7 @@ import torch
 from . import activations
 
 __all__ = ["COLORS", "color", "use_style", "activation_curves", "decision_boundary",
-           "training_curves", "layer_bars"]
+           "training_curves", "layer_bars", "layer_lines"]
 
 #: One colour per activation, the same on every page of the book.
 COLORS = {
@@ -147,6 +147,30 @@ def layer_bars(values: Mapping[str, Sequence[float]], ax=None, log: bool = False
         ax.bar(np.arange(1, len(v) + 1) + (i - (len(labels) - 1) / 2) * width, v, width,
                label=label, color=color(label, i))
     ax.set_xticks(np.arange(1, n_layers + 1))
+    ax.set_xlabel("layer (1 = input side)")
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def layer_lines(values: Mapping[str, Sequence[float]], ax=None, log: bool = False,
+                ylabel: str = "value", title: str | None = None, styles=None):
+    """One line per label across layers (layer 1 = nearest the input); for deep nets where
+    :func:`layer_bars` gets crowded. ``styles`` maps a label to extra ``plot`` keywords.
+    Why-ReLU part 1 chapter (signal and gradient through depth)."""
+    ax = _axes(ax)
+    if not values:
+        raise ValueError("layer_lines needs at least one labelled series")
+    styles = styles or {}
+    for i, (label, v) in enumerate(values.items()):
+        v = np.asarray(v, dtype=float)
+        kw = {"color": color(label.split(",")[0].split(" ")[0], i), "marker": "o", "ms": 3}
+        kw.update(styles.get(label, {}))
+        ax.plot(np.arange(1, len(v) + 1), v, label=label, **kw)
     ax.set_xlabel("layer (1 = input side)")
     ax.set_ylabel(ylabel)
     if log:

@@ -760,7 +760,7 @@ def render_gradient_flow(state: GradientFlowState):
     is_ref = (state.activation, state.init, state.init_scale) == ("relu", "he", 1.0)
     ref = None if is_ref else profile("relu", "he", 1.0)
     layers = np.arange(1, state.depth + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), layout="constrained")
     label = f"{state.activation}, {state.init}" + \
         (f" ×{state.init_scale:g}" if state.init_scale != 1.0 else "")
     for ax, field, ylabel in ((axes[0], "pre_var", "Var($z_l$)"),
@@ -776,6 +776,8 @@ def render_gradient_flow(state: GradientFlowState):
         ax.legend(loc="best", fontsize=8)
     axes[0].set_title("forward: pre-activation variance")
     axes[1].set_title("backward: gradient norm")
-    fig.suptitle(f"{label}, {state.depth} layers: gradient at layer 1 is "
-                 f"{prof.backprop_ratio:.2g}× that at layer {state.depth}", fontsize=11)
+    ratio = prof.backprop_ratio
+    said = (f"is {ratio:.2g}× that at layer {state.depth}" if ratio > 0 else
+            "underflows to 0 in float32")
+    fig.suptitle(f"{label}, {state.depth} layers: gradient at layer 1 {said}", fontsize=11)
     return fig

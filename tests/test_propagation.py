@@ -1,0 +1,119 @@
+"""Signal propagation helpers (rectified.propagation), the layer_lines plot and the
+gradient-flow widget of the why-ReLU part 1 chapter."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from rectified import data, diagnostics, models, plots, propagation, widgets
+
+
+@pytest.fixture(scope="module")
+def batch():
+    ds = data.digits(seed=0)
+    return ds.X_train[:128], ds.y_train[:128]
+
+
+def test_layer_profile_shapes_and_agreement_with_diagnostics(batch):
+    X, y = batch
+    net = models.MLP(64, [32, 32, 32], 10, activation="relu", init="he", seed=1)
+    prof = propagation.layer_profile(net, X, y)
+    assert prof.depth == 3 and len(prof.weight_grad) == 4
+    assert np.allclose(prof.weight_grad, diagnostics.gradient_norms(net, X, y), rtol=1e-5)
+    assert np.allclose(prof.active, diagnostics.activation_rate(net, X))
+    pres = diagnostics.pre_activations(net, X)
+    assert np.isclose(prof.pre_var[1], float(pres[1].var()))
+    assert np.isclose(prof.act_mean[0], float(torch.relu(pres[0]).mean()))
+    assert prof.backprop_ratio == pytest.approx(prof.backprop[0] / prof.backprop[-1])
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_backprop_norm_matches_a_hand_computed_gradient(batch):
+    X, y = batch
+    net = models.MLP(64, [16, 16], 10, activation="tanh", init="xavier", seed=2)
+    prof = propagation.layer_profile(net, X, y)
+    # the gradient of the last hidden pre-activation, by hand: tanh'(z) ⊙ (W_outᵀ (p − onehot)/B)
+    Xt = torch.as_tensor(X)
+    with torch.no_grad():
+        out, pres, _ = net.forward_hidden(Xt)
+        p = torch.softmax(out, 1)
+        p[torch.arange(len(y)), torch.as_tensor(y)] -= 1
+        delta = (p / len(y)) @ net.out.weight * (1 - torch.tanh(pres[-1]) ** 2)
+    assert prof.backprop[-1] == pytest.approx(float(delta.norm()), rel=1e-4)
+
+
+def test_layer_profile_mse_and_bad_input():
+    net = models.MLP(2, [8], 1, seed=0)
+    X = np.random.default_rng(0).standard_normal((20, 2)).astype(np.float32)
+    prof = propagation.layer_profile(net, X, X[:, :1], loss="mse")
+    assert prof.loss > 0 and net.training
+    with pytest.raises(ValueError, match="loss"):
+        propagation.layer_profile(net, X, X[:, :1], loss="hinge")
+    with pytest.raises(TypeError, match="MLP"):
+        propagation.layer_profile(torch.nn.Linear(2, 1), X, X[:, :1])
+
+
+def test_relu_he_keeps_the_gradient_and_xavier_halves_its_square(batch):
+    X, y = batch
+    he = propagation.layer_profile(models.MLP(64, [128] * 8, 10, init="he", seed=0), X, y)
+    xv = propagation.layer_profile(models.MLP(64, [128] * 8, 10, init="xavier", seed=0), X, y)
+    assert 0.5 < he.backprop_ratio < 2
+    assert 2 ** 3.5 / 3 < 1 / xv.backprop_ratio < 2 ** 3.5 * 3     # (√2)^7 ≈ 11
+
+
+def test_unit_rates_and_cosine_similarity(batch):
+    X, _ = batch
+    net = models.MLP(64, [64] * 4, 10, seed=0)
+    rates = propagation.unit_activation_rates(net, X)
+    assert len(rates) == 4 and rates[0].shape == (64,)
+    assert np.isclose(np.mean(rates[2]), diagnostics.activation_rate(net, X)[2])
+    C = propagation.cosine_similarity(np.array([[1.0, 0], [1, 1], [0, 0]]))
+    assert np.allclose(C, [[1, 2 ** -0.5, 0], [2 ** -0.5, 1, 0], [0, 0, 0]])
+    assert np.allclose(propagation.cosine_similarity(torch.eye(3)), np.eye(3))
+    with pytest.raises(ValueError, match="2-D"):
+        propagation.cosine_similarity(np.ones(3))
+    sims = propagation.layer_cosine_similarity(net, X)
+    assert sims.shape == (4,) and sims[-1] > sims[0]
+    with pytest.raises(ValueError, match="two inputs"):
+        propagation.layer_cosine_similarity(net, X[:1])
+
+
+def test_relu_correlation_map_fixed_point_and_monotone():
+    rho = np.linspace(-1, 1, 201)
+    out = propagation.relu_correlation_map(rho)
+    assert np.isclose(propagation.relu_correlation_map(1.0), 1.0)
+    assert np.isclose(propagation.relu_correlation_map(0.0), 1 / np.pi)
+    assert np.isclose(propagation.relu_correlation_map(-1.0), 0.0)
+    assert np.all(out >= rho - 1e-12) and np.all(np.diff(out) > 0)
+    # agrees with a Monte Carlo estimate of E[relu(u) relu(v)] / E[relu(u)²] at ρ = 0.5
+    g = np.random.default_rng(0).standard_normal((2, 400_000))
+    u, v = g[0], 0.5 * g[0] + np.sqrt(0.75) * g[1]
+    mc = np.mean(np.maximum(u, 0) * np.maximum(v, 0)) / np.mean(np.maximum(u, 0) ** 2)
+    assert abs(mc - propagation.relu_correlation_map(0.5)) < 0.01
+
+
+def test_layer_lines_draws_one_line_per_label():
+    ax = plots.layer_lines({"relu, he": [1, 2, 3], "tanh": [3, 2, 1]}, log=True,
+                           ylabel="norm", title="t", styles={"tanh": {"ls": "--"}})
+    assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log"
+    assert ax.get_lines()[0].get_color() == plots.COLORS["relu"]
+    assert ax.get_lines()[1].get_linestyle() == "--"
+    with pytest.raises(ValueError, match="at least one"):
+        plots.layer_lines({})
+
+
+def test_render_gradient_flow():
+    fig = widgets.render_gradient_flow(widgets.GradientFlowState(depth=6))
+    assert len(fig.axes) == 2 and "layer 1" in fig._suptitle.get_text()
+    assert len(fig.axes[0].get_lines()) == 1          # He/ReLU is its own reference
+    fig = widgets.render_gradient_flow(widgets.GradientFlowState("sigmoid", "standard", depth=8))
+    assert len(fig.axes[1].get_lines()) == 2
+    ratio = float(fig._suptitle.get_text().split("is ")[1].split("×")[0])
+    assert ratio < 1e-3                                 # sigmoid's gradient vanishes
+    fig = widgets.render_gradient_flow(widgets.GradientFlowState("sigmoid", "standard",
+                                                                 depth=60))
+    assert "underflows" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="depth"):
+        widgets.render_gradient_flow(widgets.GradientFlowState(depth=0))
+    plt.close("all")
