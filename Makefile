@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # (lib/rectified/_kernel.py) instead of plain TCP, so ipykernel has nothing to warn about.
 export JUPYTER_DEFAULT_PROVISIONER_NAME := rectified-encrypted
 
-.PHONY: book test unit notebooks lab benchmark clean
+.PHONY: book test unit notebooks browser lab benchmark clean
 
 # (Re)install whenever the pinned requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -26,15 +26,19 @@ $(NODE_STAMP): package.json package-lock.json
 book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## test: unit tests with coverage (fails under 90%), the warnings-as-errors build, then
-##       every notebook under nbval
-test: unit book notebooks
+## test: unit tests with coverage (fails under 90%), the warnings-as-errors build, every
+##       notebook under nbval, then every built page in headless Chromium
+test: unit book notebooks browser
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests --cov=rectified --cov-report=term --cov-fail-under=90
+	$(BIN)/python -m pytest tests --ignore=tests/browser --cov=rectified --cov-report=term --cov-fail-under=90
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax book -p no:cacheprovider
+
+## browser: open every page of the built book (make book) in Debian's Chromium
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 ## lab: open the notebooks in JupyterLab
 lab: $(STAMP)

@@ -1,0 +1,145 @@
+"""Every page of the built book, opened in headless Chromium: no console errors, no failed
+or external requests, every image loaded, all math typeset, pages rendered within 2 s, and
+on widget pages, moving a control changes the figure without any kernel."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SITE
+
+RENDER_BUDGET_S = 2.0
+
+
+def _pages() -> list[str]:
+    if not SITE.exists():
+        return []
+    skip = {"_static", "_sources", "_images"}
+    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
+                  if not skip & set(p.relative_to(SITE).parts) and p.name != "index.html")
+
+
+PAGES = _pages()
+
+# Console messages that are not errors of the book, each with its reason. (None so far.)
+ALLOWED_CONSOLE = []
+
+
+def _open(browser, url):
+    """Load a page, wait for MathJax to finish, and return (page, events, seconds)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    events = {"console": [], "failed": [], "external": []}
+    origin = url.split("/", 3)[:3]
+    base = "/".join(origin)
+    page.on("console", lambda m: m.type == "error" and events["console"].append(m.text))
+    page.on("pageerror", lambda e: events["console"].append(f"uncaught: {e}"))
+    page.on("requestfailed", lambda r: events["failed"].append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and events["failed"].append(
+        f"{r.url} (HTTP {r.status})"))
+
+    def on_request(request):
+        if not request.url.startswith((base, "data:", "blob:", "about:")):
+            events["external"].append(request.url)
+
+    page.on("request", on_request)
+    page.goto(url, wait_until="load")
+    if page.locator('script[src*="tex-mml-chtml"]').count():
+        # MathJax loads its components asynchronously, then typesets; wait (at most 10 s;
+        # the budget assertion below is much tighter) until no math is left untypeset.
+        try:
+            page.wait_for_function(
+                "() => document.querySelectorAll('.math:not(:has(mjx-container))').length === 0",
+                timeout=10_000)
+        except Exception:
+            pass   # reported precisely by the raw-TeX check
+    # time from the start of navigation to a loaded, typeset page, as the page measures it
+    seconds = page.evaluate("performance.now()") / 1000
+    return page, events, seconds
+
+
+def test_the_book_has_pages():
+    assert len(PAGES) >= 4, f"expected the built book in {SITE}, found {PAGES}"
+
+
+def test_site_root_redirects_to_the_introduction(browser, site_url):
+    page = browser.new_page()
+    try:
+        page.goto(f"{site_url}/index.html")
+        page.wait_for_url("**/book/intro.html")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_cleanly(browser, site_url, path):
+    page, events, seconds = _open(browser, f"{site_url}/{path}")
+    try:
+        errors = [m for m in events["console"]
+                  if not any(allowed in m for allowed in ALLOWED_CONSOLE)]
+        assert errors == [], f"console errors on {path}: {errors}"
+        assert events["failed"] == [], f"failed requests on {path}: {events['failed']}"
+        assert events["external"] == [], f"requests leaving the site on {path}: {events['external']}"
+
+        broken = page.evaluate("""async () => {
+            const bad = [];
+            for (const img of Array.from(document.images)) {
+                if (!img.complete) { try { await img.decode(); } catch (e) {} }
+                if (img.naturalWidth === 0) bad.push(img.src.slice(0, 100));
+            }
+            return bad;
+        }""")
+        assert broken == [], f"images that did not load on {path}: {broken}"
+
+        untypeset = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
+            .filter(el => !el.querySelector('mjx-container'))
+            .map(el => el.textContent.slice(0, 60))""")
+        assert untypeset == [], f"math left as raw TeX on {path}: {untypeset}"
+        raw = page.evaluate(r"""() => Array.from(
+                document.querySelectorAll('article p, article li, article td, article th'))
+            .map(el => el.innerText)
+            .filter(t => /\$[^$\s][^$]*\$|\\\(|\\\[/.test(t))
+            .map(t => t.slice(0, 80))""")
+        assert raw == [], f"text that looks like untypeset TeX on {path}: {raw}"
+        assert seconds < RENDER_BUDGET_S, f"{path} took {seconds:.2f} s to render"
+    finally:
+        page.close()
+
+
+WIDGET_PAGES = [p for p in PAGES if "rectified-static-widget" in (SITE / p).read_text()]
+
+
+def test_some_pages_have_widgets():
+    assert WIDGET_PAGES, "no page carries a kernel-free widget"
+
+
+@pytest.mark.parametrize("path", WIDGET_PAGES)
+def test_moving_a_control_changes_the_figure(browser, site_url, path):
+    page, events, _ = _open(browser, f"{site_url}/{path}")
+    try:
+        widgets = page.locator(".rectified-static-widget")
+        assert widgets.count() > 0
+        for w in range(widgets.count()):
+            widget = widgets.nth(w)
+            controls = widget.locator("[data-field]")
+            assert controls.count() > 0, f"widget {w} on {path} has no controls"
+            for c in range(controls.count()):
+                control = controls.nth(c)
+                before = widget.locator("img.rw-frame").get_attribute("src")
+                if control.evaluate("el => el.tagName") == "SELECT":
+                    n = control.locator("option").count()
+                    if n < 2:
+                        continue
+                    current = control.evaluate("el => el.selectedIndex")
+                    control.select_option(index=(current + 1) % n)
+                else:
+                    top = int(control.get_attribute("max"))
+                    if top < 1:
+                        continue
+                    current = int(control.input_value())
+                    control.fill(str(0 if current != 0 else top))
+                after = widget.locator("img.rw-frame").get_attribute("src")
+                field = control.get_attribute("data-field")
+                assert after != before, f"moving '{field}' of widget {w} on {path} changed nothing"
+        assert events["console"] == [], events["console"]
+    finally:
+        page.close()
