@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # (lib/rectified/_kernel.py) instead of plain TCP, so ipykernel has nothing to warn about.
 export JUPYTER_DEFAULT_PROVISIONER_NAME := rectified-encrypted
 
-.PHONY: book test unit notebooks browser lab benchmark clean
+.PHONY: book test unit notebooks browser lab benchmark colab-cells clean
 
 # (Re)install whenever the pinned requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -47,6 +47,10 @@ lab: $(STAMP)
 ## benchmark: execute each notebook and print wall time and peak memory
 benchmark: $(STAMP)
 	$(BIN)/python tools/benchmark_notebooks.py book
+
+## colab-cells: refresh each notebook's Colab set-up cell from repository.url in _config.yml
+colab-cells: $(STAMP)
+	$(BIN)/python tools/colab_cells.py
 
 clean:
 	rm -rf _build .pytest_cache .coverage htmlcov

@@ -89,3 +89,21 @@ def register_gaps(root: Path) -> tuple[list[str], list[str]]:
         elif key.startswith("C") and not any(s.lstrip().startswith("**Verdict") for s in found):
             verdictless.append(key)
     return missing, verdictless
+
+
+def colab_mismatch(root: Path) -> list[str]:
+    """Notebooks whose first cell is not the Colab set-up cell for repository.url in
+    _config.yml (tools/colab_cells.py writes it)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import colab_cells
+
+    expected = colab_cells.colab_cell(colab_cells.repository_url(root)).source
+    bad = []
+    for p in sorted((root / "book").rglob("*.ipynb")):
+        first = (cells(p) or [{}])[0]
+        tags = first.get("metadata", {}).get("tags", [])
+        if first.get("cell_type") != "code" or source(first) != expected or "remove-cell" not in tags:
+            bad.append(str(p.relative_to(root)))
+    return bad

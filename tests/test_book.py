@@ -29,6 +29,10 @@ def test_every_register_entry_of_a_written_chapter_is_answered():
     assert not verdictless, f"claims whose tagged cell has no bold verdict: {verdictless}"
 
 
+def test_every_notebook_starts_with_the_colab_setup_cell():
+    assert bc.colab_mismatch(ROOT) == [], "run `make colab-cells`"
+
+
 def test_register_names_only_known_chapters():
     reg = bc.register(ROOT)
     assert {e["chapter"] for e in reg["entries"].values()} <= set(reg["chapters"])
@@ -38,7 +42,7 @@ def test_register_names_only_known_chapters():
 
 @pytest.fixture
 def tree(tmp_path):
-    for name in ("_toc.yml",):
+    for name in ("_toc.yml", "_config.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "book", tmp_path / "book",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
@@ -55,7 +59,7 @@ def test_toc_check_catches_an_unlisted_notebook_and_a_missing_file(tree):
         "      - file: book/running", "      - file: book/running\n      - file: book/ghost")
     (tree / "_toc.yml").write_text(toc)
     unlisted, missing = bc.toc_mismatch(tree)
-    assert unlisted == {"book/stray"} and missing == {"book/ghost"}
+    assert "book/stray" in unlisted and missing == {"book/ghost"}
 
 
 def test_output_check_catches_a_stored_output(tree):
@@ -81,3 +85,11 @@ def test_register_check_catches_missing_tags_and_verdicts(tree):
     path.write_text(_notebook(broken))
     missing, verdictless = bc.register_gaps(tree)
     assert ids[0] in missing and claim["metadata"]["tags"][0] in verdictless
+
+
+def test_colab_check_catches_a_stale_repository_url(tree):
+    assert bc.colab_mismatch(tree) == bc.colab_mismatch(ROOT)
+    config = (tree / "_config.yml").read_text()
+    (tree / "_config.yml").write_text(config.replace("github.com/rectified-book/",
+                                                     "github.com/a-fork/"))
+    assert "book/intro.ipynb" in bc.colab_mismatch(tree)
