@@ -367,24 +367,21 @@ def render_recurrence(state: RecurrenceState):
         raise ValueError(f"activation must be 'tanh' or 'relu', got {state.activation!r}")
     if not isinstance(state.length, int) or state.length < 1:
         raise ValueError(f"length must be a positive int, got {state.length!r}")
-    net = models.ElmanRNN(2, state.hidden, 1, activation=state.activation,
-                          recurrent_init="orthogonal", scale=state.scale,
-                          input_scale=max(state.input_scale, 1e-12), seed=state.seed)
-    gen = torch.Generator().manual_seed(state.seed)
-    x = torch.randn(4, state.length, 2, generator=gen)
-    if state.input_scale == 0:
-        x.zero_()
-    h0 = torch.randn(4, state.hidden, generator=gen) / np.sqrt(state.hidden)
-    tr = recurrence.trajectory(net, x, h0)
+    tr = recurrence.driven_trajectory(state.activation, state.scale, state.length,
+                                      state.hidden, state.input_scale, seed=state.seed)
     t = np.arange(1, state.length + 1)
     col = plots.color(state.activation)
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3))
+    # a fixed layout and few (mathtext) tick labels keep one frame fast to draw
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3), layout="none")
+    fig.subplots_adjust(left=0.085, right=0.985, bottom=0.15, top=0.8, wspace=0.3)
     axes[0].semilogy(t, np.median(tr.state_norm, 0), color=col)
     if state.activation == "tanh":
         axes[0].axhline(np.sqrt(state.hidden), color="k", ls=":", lw=1,
                         label=r"tanh bound $\sqrt{n}$")
         axes[0].legend(loc="lower left")
     axes[0].set_ylim(1e-3, 1e9)
+    axes[0].set_yticks([1e-3, 1e0, 1e3, 1e6, 1e9])
+    axes[0].minorticks_off()
     axes[0].set_title("hidden state")
     axes[0].set_ylabel(r"$\|h_t\|$")
     with np.errstate(over="ignore", under="ignore"):
@@ -394,6 +391,8 @@ def render_recurrence(state: RecurrenceState):
     axes[1].semilogy(t, bound, color="k", ls="--", lw=1,
                      label=r"bound $(\gamma\,\sigma_{\max})^t$")
     axes[1].set_ylim(1e-20, 1e9)
+    axes[1].set_yticks([1e-20, 1e-15, 1e-10, 1e-5, 1e0, 1e5])
+    axes[1].minorticks_off()
     axes[1].set_title("gradient through time")
     axes[1].set_ylabel(r"$\|\partial h_t / \partial h_0\|_2$")
     axes[1].legend(loc="lower left")
