@@ -221,7 +221,7 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig) -> History:
             loss = loss_fn(model(Xtr[idx]), ytr[idx])
         if not torch.isfinite(loss):
             hist.diverged = True
-            hist.message = f"diverged at step {step}: training loss became {float(loss)}"
+            hist.message = f"diverged at step {step}: training loss became {float(loss.detach())}"
             break
         loss.backward()
         if cfg.clip is not None:
