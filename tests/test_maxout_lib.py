@@ -162,3 +162,16 @@ def test_render_maxout_fit_reports_the_error_and_draws_every_piece():
         widgets.render_maxout_fit(widgets.MaxoutFitState("cubic"))
     with pytest.raises(ValueError, match="k must"):
         widgets.render_maxout_fit(widgets.MaxoutFitState(k=0))
+
+
+def test_learn_second_task_continues_a_trained_model():
+    a = _small_digits()
+    b = data.permuted(a, seed=2)
+    net = models.MLP(64, [32], 10, activation="maxout", k=2, seed=1)
+    cfg = TrainConfig(optimizer="adam", lr=0.01, epochs=3, batch_size=64, diagnostics=False)
+    from rectified.train import train
+    h = train(net, a, cfg)
+    res = continual.learn_second_task(net, a, b, cfg)
+    assert res.history_first is None
+    assert res.first_before == h.test_acc[-1]                 # the same model, not retrained
+    assert res.history_second.epoch[-1] == 3

@@ -23,7 +23,7 @@ from torch import nn
 from .data import Dataset
 from .train import History, TrainConfig, as_tensors, evaluate, train
 
-__all__ = ["TwoTaskResult", "train_two_tasks"]
+__all__ = ["TwoTaskResult", "learn_second_task", "train_two_tasks"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class TwoTaskResult:
     second_after: float          # on B, after training on B
     first_curve: np.ndarray      # on A, at every record of the training on B (first = before)
     second_epochs: np.ndarray    # the epochs on B of those records
-    history_first: History       # the training on A (test = A's test set)
+    history_first: History | None  # the training on A, when it was done here
     history_second: History      # the training on B (train = B's, test = A's test set)
 
     @property
@@ -51,28 +51,37 @@ def _check_task(ds, name):
         raise ValueError(f"{name} must be a classification task (n_classes set), got {ds!r}")
 
 
-def train_two_tasks(model: nn.Module, first: Dataset, second: Dataset, cfg: TrainConfig,
-                    second_cfg: TrainConfig | None = None) -> TwoTaskResult:
-    """Train ``model`` on ``first`` with ``cfg``, then on ``second`` with ``second_cfg``
-    (default ``cfg``; e.g. with ``stop_at_train_acc`` to stop once B is learned).
+def learn_second_task(model: nn.Module, first: Dataset, second: Dataset, cfg: TrainConfig,
+                      history_first: History | None = None) -> TwoTaskResult:
+    """Train ``model``, already trained on ``first``, on ``second`` with ``cfg`` (e.g. with
+    ``stop_at_train_acc`` to stop once the second task is learned).
 
-    During the second training the history's test set is *first*'s test set, so
-    ``history_second.test_acc`` is task A's accuracy as B is being learned and
-    ``history_second.train_acc`` is B's training accuracy.
+    The training history's test set is *first*'s test set, so ``history_second.test_acc``
+    is task A's accuracy as B is being learned and ``history_second.train_acc`` is B's
+    training accuracy.
     """
     _check_task(first, "first")
     _check_task(second, "second")
     if first.n_classes != second.n_classes or first.n_features != second.n_features:
         raise ValueError(f"the two tasks must share the input size and the classes, got "
                          f"{first!r} and {second!r}")
-    h1 = train(model, first, cfg)
     tracking = Dataset(second.X_train, second.y_train, first.X_test, first.y_test,
                        f"{second.name}, tracking {first.name}", second.n_classes)
-    h2 = train(model, tracking, second_cfg or cfg)
+    h2 = train(model, tracking, cfg)
     device = next(model.parameters()).device
     Xb, yb = as_tensors(second.X_test, second.y_test, device)
     return TwoTaskResult(
-        first_before=h1.test_acc[-1], first_after=h2.test_acc[-1],
+        first_before=h2.test_acc[0], first_after=h2.test_acc[-1],
         second_after=evaluate(model, Xb, yb)[1],
         first_curve=np.asarray(h2.test_acc), second_epochs=np.asarray(h2.epoch),
-        history_first=h1, history_second=h2)
+        history_first=history_first, history_second=h2)
+
+
+def train_two_tasks(model: nn.Module, first: Dataset, second: Dataset, cfg: TrainConfig,
+                    second_cfg: TrainConfig | None = None) -> TwoTaskResult:
+    """Train ``model`` on ``first`` with ``cfg``, then on ``second`` with ``second_cfg``
+    (default ``cfg``) as :func:`learn_second_task` does."""
+    _check_task(first, "first")
+    _check_task(second, "second")
+    h1 = train(model, first, cfg)
+    return learn_second_task(model, first, second, second_cfg or cfg, h1)

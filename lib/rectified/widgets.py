@@ -30,7 +30,8 @@ __all__ = ["interactive", "static_html", "small_multiples", "InterpolantState", 
            "DEAD_MAP_REMEDIES", "DeadMapState", "dead_map_setup", "dead_map_trace",
            "render_dead_map", "KinkState", "render_kink",
            "MaxoutFitState", "render_maxout_fit", "SpeedState", "render_training_speed",
-           "GradientFlowState", "render_gradient_flow"]
+           "GradientFlowState", "render_gradient_flow", "FitState", "render_fit",
+           "BoundaryState", "render_boundary"]
 
 
 def _control(name: str, spec, value):
@@ -477,11 +478,10 @@ def render_dead_map(state: DeadMapState, trace=None):
             rows.append(np.full((2, alive.shape[1]), np.nan))
             top += 2
     image = np.vstack(rows)
-    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), gridspec_kw={"width_ratios": [3, 2]})
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3), gridspec_kw={"width_ratios": [3, 2]})
     from matplotlib.colors import ListedColormap
 
-    cmap = ListedColormap(["#9a9a9a", plots.color("relu")])
-    cmap.set_bad("white")
+    cmap = ListedColormap(["#9a9a9a", plots.color("relu")]).with_extremes(bad="white")
     axes[0].imshow(image, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest",
                    extent=(steps[0], steps[-1], image.shape[0], 0))
     axes[0].set_yticks(centres, [f"layer {i + 1}" for i in range(len(centres))])
@@ -530,7 +530,9 @@ def render_maxout_fit(state: MaxoutFitState):
     y = f(x)
     fit = piecewise.fit_maxout_1d(x, y, state.k, difference=state.difference)
     err = fit.rms_error(x, y)
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    # A fixed layout: the static page precomputes many frames, and this is 40% faster.
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), layout="none")
+    fig.subplots_adjust(left=0.075, right=0.985, bottom=0.15, top=0.82, wspace=0.22)
     units = [("g", fit.g, plots.color("maxout"))]
     if fit.h is not None:
         units.append(("h", fit.h, "#1f77b4"))
@@ -553,13 +555,13 @@ def render_maxout_fit(state: MaxoutFitState):
     axes[1].plot(x, fit(x), color=plots.color("maxout"), lw=2.0,
                  label="g − h" if fit.h is not None else "maxout unit")
     axes[1].set_title(f"RMS error {err:.3f}")
-    axes[1].legend(loc="upper center", fontsize=8)
+    axes[1].legend(loc="lower right", fontsize=8)
     for ax in axes:
         ax.set_xlabel("input $x$")
         ax.set_ylabel("output")
     what = (f"difference of two maxout units, k = {state.k} pieces each" if state.difference
             else f"one maxout unit, k = {state.k} piece{'s' if state.k > 1 else ''}")
-    fig.suptitle(what, fontsize=11)
+    fig.suptitle(what, fontsize=11, y=0.97)
     return fig
 
 
@@ -601,6 +603,8 @@ def render_kink(state: KinkState):
     """Left: the fraction of each hidden layer's pre-activations that are exactly 0.
     Right: for each parameter tensor, ‖∇_g − ∇_0‖/‖∇_0‖ between backpropagation with
     ReLU'(0) = g and with ReLU'(0) = 0 on the same minibatch. Kink-at-zero chapter."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
     from . import precision
 
     if state.network not in _KINK_NETWORKS:
@@ -624,7 +628,9 @@ def render_kink(state: KinkState):
                                       batch_size=None, forward=forward)
     zeros, totals = cmp.layer_zeros, cmp.layer_totals
 
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    # fixed margins instead of a layout engine: this figure is drawn many times per page
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.8), layout="none")
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.24, top=0.84, wspace=0.28)
     floor = 1e-7
     xs = np.arange(1, len(zeros) + 1)
     ax0.bar(xs, [max(z / t, floor) for z, t in zip(zeros, totals)], color=plots.color("relu"))
@@ -649,6 +655,9 @@ def render_kink(state: KinkState):
     ax1.set_xticks(range(len(diffs)))
     ax1.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
     ax1.set_ylabel("relative difference")
+    for ax in (ax0, ax1):   # a few labelled decades and no minor ticks keep the render fast
+        ax.yaxis.set_major_locator(FixedLocator([1e-6, 1e-4, 1e-2, 1.0]))
+        ax.yaxis.set_minor_locator(NullLocator())
     ax1.set_title(f"gradient, ReLU'(0) = {state.grad_at_zero:g} vs 0")
     fig.suptitle(f"{state.network}, {state.dtype}, hidden biases {state.bias_init:g}: "
                  f"the two gradients {'differ' if cmp.n_differ else 'are identical'}")
@@ -780,3 +789,182 @@ def render_gradient_flow(state: GradientFlowState):
             "underflows to 0 in float32")
     fig.suptitle(f"{label}, {state.depth} layers: gradient at layer 1 {said}", fontsize=11)
     return fig
+
+
+# --- Why nonlinearity: a fitted ReLU net in and beyond its training interval ---------------
+
+@dataclass(frozen=True)
+class FitState:
+    """A one-hidden-layer ReLU net of ``n_units`` fitted (Adam, full batch) to a 1-D target
+    sampled on [−4, 4], drawn on [−view, view]."""
+
+    n_units: int = 8
+    seed: int = 0
+    target: str = "sine"
+    steps: int = 600
+    lr: float = 0.03
+    view: float = 10.0
+
+
+def render_fit(state: FitState):
+    """The fitted net, its kinks (exact, from the weights), the target, and the region
+    outside the training interval shaded. Why-nonlinearity chapter."""
+    from . import diagnostics
+    from .train import TrainConfig, train
+
+    if not isinstance(state.n_units, int) or isinstance(state.n_units, bool) or state.n_units < 1:
+        raise ValueError(f"n_units must be a positive int, got {state.n_units!r}")
+    if not state.view > 4.0:
+        raise ValueError(f"view must be > 4 (the training interval is [-4, 4]), got {state.view!r}")
+    ds = data.regression_1d(state.target, n=200, seed=0)
+    net = models.MLP(1, [state.n_units], 1, activation="relu", seed=state.seed)
+    hist = train(net, ds, TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps,
+                                      batch_size=None, diagnostics=False,
+                                      record_every=state.steps))
+    f = data.TARGETS_1D[state.target]
+    x = np.linspace(-state.view, state.view, 1201)
+    with torch.no_grad():
+        y = net(torch.as_tensor(x[:, None], dtype=torch.float32)).numpy().ravel()
+    kinks = diagnostics.regions_along_line(net, [-state.view], [state.view]).points.ravel()
+    with torch.no_grad():
+        y_kinks = net(torch.as_tensor(kinks[:, None], dtype=torch.float32)).numpy().ravel()
+    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    for a, b in ((-state.view, -4.0), (4.0, state.view)):
+        ax.axvspan(a, b, color="0.5", alpha=0.12, lw=0)
+    ax.plot(ds.X_train[:, 0], ds.y_train[:, 0], ".", color="0.45", ms=3, label="training data")
+    ax.plot(x, f(x), color="k", lw=1.2, ls="--", label=f"target: {state.target}")
+    ax.plot(x, y, color=plots.color("relu"), label=f"ReLU net, {state.n_units} units")
+    ax.plot(kinks, y_kinks, "o", color=plots.color("relu"), mec="k", ms=5, label="kinks")
+    ax.set_xlim(-state.view, state.view)
+    ax.set_ylim(-3, 3)
+    ax.set_xlabel("input $x$ (shaded: outside the training interval)")
+    ax.set_ylabel("$y$")
+    rmse = float(np.sqrt(hist.test_loss[-1]))
+    ax.set_title(f"{state.n_units} units, seed {state.seed}: {len(kinks)} kink"
+                 f"{'' if len(kinks) == 1 else 's'}, test RMSE {rmse:.3f}")
+    ax.legend(loc="lower left", fontsize=8, ncols=2)
+    return fig
+
+
+# --- Why nonlinearity: the ring's decision boundary for each activation --------------------
+
+@dataclass(frozen=True)
+class BoundaryState:
+    """An MLP with hidden ``widths`` and ``activation`` trained on the ring (Adam, full
+    batch, L2 penalty ``weight_decay`` on the weights)."""
+
+    activation: str = "relu"
+    seed: int = 0
+    weight_decay: float = 1e-3
+    widths: tuple = (3, 3, 3)
+    steps: int = 600
+    lr: float = 0.03
+
+
+def render_boundary(state: BoundaryState):
+    """The trained net's decision boundary on the ring with its test accuracy; for a
+    piecewise-linear activation, the boundary's corners and its number of straight
+    pieces. Why-nonlinearity chapter."""
+    from . import boundary
+    from .train import TrainConfig, train
+
+    ds = data.classification_2d("ring", n=400, seed=0)
+    net = models.MLP(2, list(state.widths), 2, activation=state.activation, seed=state.seed)
+    hist = train(net, ds, TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps,
+                                      batch_size=None, weight_decay=state.weight_decay,
+                                      diagnostics=False, record_every=state.steps))
+    lim = 1.3
+    fig, ax = plt.subplots(figsize=(4.4, 4.4))
+    plots.decision_boundary(net, ds.X_train, ds.y_train, ax=ax, X_test=ds.X_test,
+                            y_test=ds.y_test, resolution=200, lim=lim)
+    title = f"{state.activation}, seed {state.seed}: test accuracy {hist.test_acc[-1]:.0%}"
+    if state.activation in activations.PIECEWISE_LINEAR and state.activation != "linear":
+        pieces = boundary.boundary_pieces(net, (-lim, lim), (-lim, lim), resolution=200)
+        if len(pieces.corners):
+            ax.plot(*pieces.corners.T, "D", color="k", ms=4, label="corners")
+            ax.legend(loc="upper right", fontsize=8)
+        title += f"\n{pieces.n_pieces} straight pieces"
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+# --- Rectifier family: an activation's curve and what it does to a signal through depth -------
+
+#: The shape parameter the rectifier-family widget's ``param`` sets, per activation.
+SIGNAL_PARAM = {"leaky_relu": "slope", "prelu": "alpha", "elu": "alpha", "softplus": "beta",
+                "silu": "beta"}
+
+
+@dataclass(frozen=True)
+class ActivationSignalState:
+    """One activation with its shape parameter (Leaky slope, ELU α, SiLU/softplus β; other
+    activations ignore ``param``), and the random net it drives: ``depth`` layers of
+    ``width`` units, ``init`` weights."""
+
+    name: str = "selu"
+    param: float = 1.0
+    init: str = "lecun"
+    depth: int = 20
+    width: int = 128
+    seed: int = 0
+
+
+def render_activation_signal(state: ActivationSignalState):
+    """Four panels: f and f' on [−4, 4]; the distribution of f(z) for z ~ N(0, 1) with its
+    exact mean and variance; and the mean and variance of each layer's output through a
+    random net, measured (solid) and for infinite width (dashed). Rectifier family chapter."""
+    from . import moments
+
+    if state.name not in activations.names():
+        raise ValueError(f"unknown activation {state.name!r}; known: "
+                         f"{', '.join(activations.names())}")
+    if state.init not in moments.INIT_GAIN:
+        raise ValueError(f"init must be one of {sorted(moments.INIT_GAIN)}, got {state.init!r}")
+    if not isinstance(state.depth, int) or state.depth < 1:
+        raise ValueError(f"depth must be a positive int, got {state.depth!r}")
+    key = SIGNAL_PARAM.get(state.name)
+    params = {key: float(state.param)} if key else {}
+    act = activations.get(state.name, **params)
+    colour = plots.color(act.name)
+    fig, axes = plt.subplots(2, 2, figsize=(8.4, 5.8), layout="constrained")
+    ax_f, ax_h, ax_m, ax_v = axes.ravel()
+
+    x = np.linspace(-4, 4, 801)
+    ax_f.plot(x, act(x), color=colour, label="$f(z)$")
+    ax_f.plot(x, act.grad(x), color=colour, ls="--", lw=1.4, label="$f'(z)$")
+    ax_f.axhline(0, color="k", lw=0.6)
+    ax_f.set(xlabel="input $z$", ylabel="output", title="curve and derivative")
+    ax_f.legend(loc="upper left")
+
+    z = np.random.default_rng(state.seed).standard_normal(20000)
+    m1, v1 = moments.gaussian_moments(state.name, **params)
+    ax_h.hist(act(z), bins=80, density=True, color=colour, alpha=0.7, histtype="stepfilled")
+    ax_h.axvline(m1, color="k", lw=1.2, ls=":")
+    ax_h.set(xlabel="output $f(z)$, $z \\sim N(0, 1)$", ylabel="density",
+             title=f"one layer: mean {m1:.2f}, variance {v1:.2f}")
+
+    means, variances = moments.deep_moments(state.name, state.depth, state.width, n=256,
+                                            init=state.init, seed=state.seed, **params)
+    q = moments.variance_map(state.name, state.depth, 1.0, state.init, **params)
+    # layer l's output is f(z) with z ~ N(0, q_{l-1}) when the input has variance 1
+    exact = np.array([moments.gaussian_moments(state.name, 0.0, qq, **params)
+                      for qq in q[:-1]]) if np.all(np.isfinite(q)) and q.max() < 1e12 else None
+    layers = np.arange(state.depth + 1)
+    ax_m.plot(layers, means, color=colour, marker="o", ms=3, label=f"width {state.width}")
+    ax_v.plot(layers, variances, color=colour, marker="o", ms=3, label=f"width {state.width}")
+    if exact is not None:
+        ax_m.plot(layers[1:], exact[:, 0], color="k", ls="--", lw=1.2, label="infinite width")
+        ax_v.plot(layers[1:], exact[:, 1], color="k", ls="--", lw=1.2, label="infinite width")
+    ax_m.axhline(0, color="grey", lw=0.8)
+    ax_v.axhline(1, color="grey", lw=0.8)
+    ax_m.set(xlabel="layer (0 = input)", ylabel="mean of outputs", title="mean through depth")
+    ax_v.set(xlabel="layer (0 = input)", ylabel="variance of outputs",
+             title="variance through depth", yscale="log")
+    ax_m.legend(loc="best")
+    label = act.name + (f" ({key} = {state.param:g})" if key else "")
+    fig.suptitle(f"{label}, {state.init} init: after {state.depth} layers mean "
+                 f"{means[-1]:.2f}, variance {variances[-1]:.3g}", fontsize=12)
+    return fig
+
+
+__all__ += ["SIGNAL_PARAM", "ActivationSignalState", "render_activation_signal"]
