@@ -23,6 +23,7 @@ __all__ = [
     "pre_activations", "dead_mask", "dead_units", "dead_fraction", "activation_rate",
     "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
     "regions_along_line", "regions_on_grid", "spectral_radius", "largest_singular_value",
+    "max_pre_activation", "first_dead_layer",
 ]
 
 
@@ -230,3 +231,62 @@ def spectral_radius(W) -> float:
 def largest_singular_value(W) -> float:
     """The largest singular value ‖W‖₂ (the most W can stretch a vector)."""
     return float(np.linalg.norm(_matrix(W), 2))
+
+
+# --- Dying ReLU: unit margins and born-dead networks ---------------------------------------
+
+def max_pre_activation(model: nn.Module, X) -> list[np.ndarray]:
+    """Per hidden layer, each unit's largest pre-activation over X, max_x z_j(x).
+
+    A unit is dead over X exactly when this margin is ≤ 0; tracked over training it shows
+    units dying and reviving. Dying ReLU chapter.
+    """
+    return [z.transpose(0, 1).reshape(z.shape[1], -1).max(dim=1).values.cpu().numpy()
+            for z in pre_activations(model, X)]
+
+
+def _stacked_layer(n_nets, fan_in, width, init, bias_init, gen):
+    """Weights (n_nets, width, fan_in) and biases (n_nets, width) drawn as
+    :func:`rectified.models.init_linear_` draws one layer, for n_nets nets at once."""
+    if init == "he":
+        W = torch.randn(n_nets, width, fan_in, generator=gen) * np.sqrt(2.0 / fan_in)
+        return W, torch.full((n_nets, width), float(bias_init))
+    # asymmetric (Lu et al. 2019): one Beta(2, 1) entry per unit among weights and bias
+    full = torch.randn(n_nets, width, fan_in + 1, generator=gen) * np.sqrt(1.5 / fan_in)
+    pick = torch.randint(0, fan_in + 1, (n_nets, width, 1), generator=gen)
+    u = torch.rand(n_nets, width, 1, generator=gen)
+    full.scatter_(2, pick, torch.sqrt(u))
+    return full[..., :fan_in], full[..., fan_in] + bias_init
+
+
+@torch.no_grad()
+def first_dead_layer(X, width: int, depth: int, n_nets: int = 1000, init: str = "he",
+                     bias_init: float = 0.0, seed: int = 0) -> np.ndarray:
+    """Monte Carlo for born-dead ReLU networks (Lu et al. 2019).
+
+    Draws ``n_nets`` random ReLU MLPs with ``depth`` hidden layers of ``width`` units
+    (weights as :func:`rectified.models.init_linear_` draws them, ``init`` 'he' or
+    'asymmetric') and returns, per net, the first hidden layer (1-based) in which every
+    unit is ≤ 0 for every input row of X, or 0 when no layer is. Such a layer outputs
+    zeros, so the net's output is the same constant for all of X: the fraction of nets with
+    1 ≤ first ≤ L estimates P(a depth-L net is born dead). All nets run as one batched
+    product. Dying ReLU chapter.
+    """
+    if init not in ("he", "asymmetric"):
+        raise ValueError(f"init must be 'he' or 'asymmetric', got {init!r}")
+    for name, v in (("width", width), ("depth", depth), ("n_nets", n_nets)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n_inputs, n_features), got {tuple(X.shape)}")
+    gen = torch.Generator().manual_seed(int(seed))
+    first = torch.zeros(n_nets, dtype=torch.int64)
+    h = X.expand(n_nets, *X.shape)                       # (nets, inputs, features)
+    for layer in range(1, depth + 1):
+        W, b = _stacked_layer(n_nets, h.shape[-1], width, init, bias_init, gen)
+        z = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
+        dead = (z <= 0).flatten(1).all(dim=1)
+        first = torch.where((first == 0) & dead, torch.tensor(layer), first)
+        h = torch.relu(z)
+    return first.numpy()

@@ -22,7 +22,8 @@ from . import diagnostics
 from .data import Dataset
 from .models import resolve_device
 
-__all__ = ["TrainConfig", "History", "train", "evaluate", "as_tensors", "OPTIMIZERS"]
+__all__ = ["TrainConfig", "History", "train", "evaluate", "as_tensors", "OPTIMIZERS",
+           "UnitTrace", "trace_units"]
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 _LOSSES = ("auto", "cross_entropy", "mse")
@@ -178,8 +179,12 @@ def _record(hist: History, model, Xtr, ytr, Xte, yte, loss_name, step, epoch, cf
     return loss
 
 
-def train(model: nn.Module, data: Dataset, cfg: TrainConfig) -> History:
-    """Train ``model`` on ``data.X_train`` with ``cfg``; returns the recorded :class:`History`."""
+def train(model: nn.Module, data: Dataset, cfg: TrainConfig, on_record=None) -> History:
+    """Train ``model`` on ``data.X_train`` with ``cfg``; returns the recorded :class:`History`.
+
+    ``on_record(model, hist)``, when given, is called after every record (the first one
+    before any step), e.g. to keep per-unit statistics (dying ReLU chapter).
+    """
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a rectified.data.Dataset, got {type(data).__name__}")
     if not isinstance(cfg, TrainConfig):
@@ -204,6 +209,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig) -> History:
     loss_fn = _loss_fn(loss_name)
     hist = History(config=asdict(cfg))
     _record(hist, model, Xtr, ytr, Xte, yte, loss_name, 0, 0.0, cfg)
+    if on_record is not None:
+        on_record(model, hist)
     model.train()
     step = 0
     order = torch.randperm(n, generator=gen).to(device)
@@ -230,6 +237,9 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig) -> History:
         step += 1
         if step % every == 0 or step == total:
             full = _record(hist, model, Xtr, ytr, Xte, yte, loss_name, step, step / per_epoch, cfg)
+            if on_record is not None:
+                on_record(model, hist)
+                model.train()
             if not math.isfinite(full):
                 hist.diverged = True
                 hist.message = f"diverged at step {step}: training loss became {full}"
@@ -241,3 +251,38 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig) -> History:
         hist.message = f"finished {step} steps ({step / per_epoch:g} epochs)"
     model.eval()
     return hist
+
+
+@dataclass
+class UnitTrace:
+    """Each hidden unit's margin — its largest pre-activation over the training inputs —
+    at every record of one run. ``margin[l]`` has shape (records, units) for hidden layer
+    l (0 = input side); a unit is alive at a record when its margin is > 0 and dead when
+    it is ≤ 0. Dying ReLU chapter."""
+
+    history: History
+    margin: list
+
+    @property
+    def step(self) -> np.ndarray:
+        return np.asarray(self.history.step)
+
+    def alive(self, layer: int) -> np.ndarray:
+        """(records, units) booleans: True where the unit is positive for some input."""
+        if not 0 <= layer < len(self.margin):
+            raise ValueError(f"layer must lie in 0..{len(self.margin) - 1}, got {layer!r}")
+        return self.margin[layer] > 0
+
+
+def trace_units(model: nn.Module, data: Dataset, cfg: TrainConfig) -> UnitTrace:
+    """Train like :func:`train` and keep every hidden unit's margin at each record
+    (see :func:`rectified.diagnostics.max_pre_activation`). Dying ReLU chapter."""
+    margins = []
+    X = data.X_train
+
+    def keep(m, _hist):
+        margins.append(diagnostics.max_pre_activation(m, X))
+
+    hist = train(model, data, cfg, on_record=keep)
+    return UnitTrace(hist, [np.stack([m[layer] for m in margins])
+                            for layer in range(len(margins[0]))])

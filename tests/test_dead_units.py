@@ -1,0 +1,131 @@
+"""Dead-unit machinery of the dying ReLU chapter: margins, unit traces, born-dead Monte Carlo,
+the pixel-scaled digits and the dead-unit map widget."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from rectified import data, diagnostics, models, widgets
+from rectified.diagnostics import _stacked_layer, first_dead_layer, max_pre_activation
+from rectified.train import TrainConfig, UnitTrace, trace_units, train
+
+
+def test_max_pre_activation_is_the_margin_that_decides_death():
+    X = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
+    net = models.MLP(3, [5, 4], 2, seed=1)
+    with torch.no_grad():
+        net.linears[0].bias[0] = -100.0                   # unit 0 of layer 1 is dead
+    margins = max_pre_activation(net, X)
+    pres = diagnostics.pre_activations(net, X)
+    for m, z, dead in zip(margins, pres, diagnostics.dead_units(net, X)):
+        np.testing.assert_allclose(m, z.max(dim=0).values.numpy())
+        np.testing.assert_array_equal(m <= 0, dead)
+    assert margins[0][0] < 0
+
+
+def test_on_record_is_called_at_every_record():
+    ds = data.classification_2d("xor", n=80)
+    seen = []
+    hist = train(models.MLP(2, [4], 2, seed=0), ds, TrainConfig(lr=0.1, epochs=3, batch_size=20),
+                 on_record=lambda m, h: seen.append(len(h.step)))
+    assert seen == list(range(1, len(hist.step) + 1))
+
+
+def test_trace_units_keeps_one_margin_row_per_record():
+    ds = data.classification_2d("ring", n=100)
+    net = models.MLP(2, [6, 5], 2, seed=0)
+    tr = trace_units(net, ds, TrainConfig(lr=0.5, steps=12, batch_size=10, record_every=3,
+                                          diagnostics=False))
+    assert isinstance(tr, UnitTrace)
+    assert [m.shape for m in tr.margin] == [(5, 6), (5, 5)]
+    np.testing.assert_array_equal(tr.step, [0, 3, 6, 9, 12])
+    final = max_pre_activation(net, ds.X_train)
+    for layer in range(2):
+        np.testing.assert_allclose(tr.margin[layer][-1], final[layer], rtol=1e-6)
+        np.testing.assert_array_equal(~tr.alive(layer)[-1], diagnostics.dead_units(net, ds.X_train)[layer])
+    with pytest.raises(ValueError, match="layer"):
+        tr.alive(2)
+
+
+def test_stacked_layer_draws_the_library_inits():
+    gen = torch.Generator().manual_seed(0)
+    W, b = _stacked_layer(400, 50, 8, "he", 0.1, gen)
+    assert W.shape == (400, 8, 50) and b.shape == (400, 8)
+    assert abs(W.std().item() - np.sqrt(2 / 50)) < 0.01 and torch.all(b == 0.1)
+    # asymmetric: the batched sampler and models.init_linear_ draw the same distribution
+    W, b = _stacked_layer(1, 5, 20000, "asymmetric", 0.0, gen)
+    batched = torch.cat([W[0], b[0, :, None]], dim=1)        # (units, fan_in + 1)
+    layer = torch.nn.Linear(5, 20000)
+    models.init_linear_(layer, "asymmetric", torch.Generator().manual_seed(1))
+    single = torch.cat([layer.weight, layer.bias[:, None]], dim=1).detach()
+    for stat in (lambda v: v.mean(), lambda v: (v ** 2).mean(), lambda v: v.max(dim=1).values.mean(),
+                 lambda v: (v > 0).float().mean()):
+        assert abs(stat(batched).item() - stat(single).item()) < 0.02
+    assert abs(batched.mean().item() - (2 / 3) / 6) < 0.01     # one Beta(2, 1) entry of 6, mean 2/3
+
+
+def test_first_dead_layer_agrees_with_the_mlp_diagnostics():
+    X = np.random.default_rng(1).standard_normal((20, 3)).astype(np.float32)
+    for seed in range(12):
+        first = first_dead_layer(X, 2, 6, n_nets=1, init="asymmetric", seed=seed)[0]
+        gen = torch.Generator().manual_seed(seed)
+        layers, fan_in = [], 3
+        for _ in range(6):
+            W, b = _stacked_layer(1, fan_in, 2, "asymmetric", 0.0, gen)
+            layers.append((W[0].numpy(), b[0].numpy()))
+            fan_in = 2
+        dead_by = [diagnostics.all_dead_layer(models.MLP.from_weights(
+            layers[:depth] + [(np.ones((1, 2)), np.zeros(1))]), X) for depth in range(1, 7)]
+        expected = dead_by.index(True) + 1 if any(dead_by) else 0
+        assert first == expected
+
+
+def test_first_dead_layer_matches_the_one_input_formula():
+    # one input, zero bias, symmetric weights: each layer zeroes it with probability 2^-w
+    x = np.ones((1, 4), dtype=np.float32)
+    first = first_dead_layer(x, 2, 5, n_nets=20000, init="he", seed=0)
+    p = 1 - 0.75 ** 5
+    assert abs((first > 0).mean() - p) < 4 * np.sqrt(p * (1 - p) / 20000)
+    asym = first_dead_layer(x, 2, 5, n_nets=20000, init="asymmetric", seed=0)
+    assert (asym > 0).mean() < (first > 0).mean()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"init": "xavier"}, "init"), ({"width": 0}, "width"), ({"depth": 2.5}, "depth"),
+    ({"n_nets": True}, "n_nets"), ({"X": np.zeros(3)}, "shape")])
+def test_first_dead_layer_rejects_bad_arguments(kwargs, match):
+    args = {"X": np.zeros((2, 3)), "width": 2, "depth": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        first_dead_layer(**args)
+
+
+def test_digits_pixels_are_in_the_unit_interval():
+    ds = data.digits_pixels()
+    assert ds.X_train.min() == 0 and ds.X_train.max() == 1 and ds.X_test.max() <= 1
+    assert ds.X_train.shape == (1348, 64) and ds.n_classes == 10
+    np.testing.assert_allclose(ds.X_train * 16, data.digits(standardize=False).X_train)
+
+
+def test_every_dead_map_remedy_builds_and_unknown_ones_fail():
+    for remedy in widgets.DEAD_MAP_REMEDIES:
+        model, cfg = widgets.dead_map_setup(widgets.DeadMapState(remedy=remedy, width=4, depth=1))
+        assert isinstance(model, models.MLP) and cfg.batch_size == 32
+    model, cfg = widgets.dead_map_setup(widgets.DeadMapState(remedy="adam", lr=0.01))
+    assert cfg.optimizer == "adam" and cfg.lr == 0.01
+    model, _ = widgets.dead_map_setup(widgets.DeadMapState(remedy="batchnorm_before"))
+    assert model.batchnorm == "before"
+    with pytest.raises(ValueError, match="remedy"):
+        widgets.dead_map_setup(widgets.DeadMapState(remedy="dropout"))
+
+
+def test_render_dead_map_draws_map_and_accuracy():
+    state = widgets.DeadMapState(lr=2.0, epochs=1, width=6, depth=2, record_every=20)
+    tr = widgets.dead_map_trace(state)
+    assert len(tr.margin) == 2 and tr.margin[0].shape[1] == 6
+    fig = widgets.render_dead_map(state, tr)
+    assert len(fig.axes) == 2 and "lr 2" in fig._suptitle.get_text()
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["layer 1", "layer 2"]
+    plt.close(fig)
+    fig = widgets.render_dead_map(state)                    # trains when no trace is given
+    assert fig.axes[1].get_ylabel() == "accuracy"
