@@ -427,3 +427,43 @@ def torch_module(name: str, num_parameters: int = 1, **params) -> torch.nn.Modul
     if act.name == "prelu":
         return torch.nn.PReLU(num_parameters=num_parameters, init=float(act.params["alpha"]))
     return _Lambda(act)
+
+
+# --- Randomised leaky ReLU ------------------------------------------------------------------
+
+#: RReLU's default slope range [1/8, 1/3] (Xu et al. 2015 draw a ~ U(3, 8) and use x/a).
+RRELU_LOWER, RRELU_UPPER = 1.0 / 8.0, 1.0 / 3.0
+
+
+def _check_rrelu_range(lower, upper):
+    if not (np.isfinite(lower) and np.isfinite(upper) and 0 <= lower <= upper):
+        raise ValueError(f"RReLU needs finite slopes 0 <= lower <= upper, got lower={lower!r}, "
+                         f"upper={upper!r}")
+
+
+def rrelu(x, lower: float = RRELU_LOWER, upper: float = RRELU_UPPER, training: bool = False,
+          rng=None):
+    """Randomised leaky ReLU (Xu et al. 2015): x for x ≥ 0 and a·x otherwise.
+
+    In training each negative entry draws its own slope a ~ U[lower, upper] from ``rng`` (a
+    numpy Generator or an int seed); at test time a is fixed at (lower + upper)/2, as in
+    ``torch.nn.functional.rrelu``. Rectifier family chapter.
+    """
+    _check_rrelu_range(lower, upper)
+    x = _arr(x)
+    if training:
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        slope = gen.uniform(lower, upper, size=x.shape)
+    else:
+        slope = 0.5 * (lower + upper)
+    return np.where(x >= 0, x, slope * x).astype(x.dtype)
+
+
+def rrelu_grad(x, lower: float = RRELU_LOWER, upper: float = RRELU_UPPER):
+    """Test-time RReLU's derivative: 1 for x > 0, (lower + upper)/2 otherwise."""
+    _check_rrelu_range(lower, upper)
+    x = _arr(x)
+    return np.where(x > 0, 1.0, 0.5 * (lower + upper)).astype(x.dtype)
+
+
+__all__ += ["rrelu", "rrelu_grad", "RRELU_LOWER", "RRELU_UPPER"]
