@@ -779,6 +779,11 @@ def render_gradient_flow(state: GradientFlowState):
             ax.plot(layers, getattr(ref, field), ls="--", color="0.5", lw=1.5,
                     label="relu, he (reference)")
         ax.set_yscale("log")
+        shown = [v for p in (prof, ref) if p is not None for v in getattr(p, field) if v > 0]
+        if shown:   # at least two decades, so that small wiggles do not look like trends
+            lo, hi = min(shown), max(shown)
+            pad = max(1.0, 100 / (hi / lo)) ** 0.5
+            ax.set_ylim(lo / pad / 1.3, hi * pad * 1.3)
         ax.set_xlabel("hidden layer (1 = input side)")
         ax.set_ylabel(ylabel)
         ax.legend(loc="best", fontsize=8)
