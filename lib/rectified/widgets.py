@@ -30,8 +30,8 @@ __all__ = ["interactive", "static_html", "small_multiples", "InterpolantState", 
            "DEAD_MAP_REMEDIES", "DeadMapState", "dead_map_setup", "dead_map_trace",
            "render_dead_map", "KinkState", "render_kink",
            "MaxoutFitState", "render_maxout_fit", "SpeedState", "render_training_speed",
-           "GradientFlowState", "render_gradient_flow", "FitState", "render_fit",
-           "BoundaryState", "render_boundary"]
+           "GradientFlowState", "render_gradient_flow", "FitState", "fit_data", "fit_net",
+           "render_fit", "BoundaryState", "boundary_data", "boundary_net", "render_boundary"]
 
 
 def _control(name: str, spec, value):
@@ -811,28 +811,43 @@ class FitState:
     view: float = 10.0
 
 
-def render_fit(state: FitState):
-    """The fitted net, its kinks (exact, from the weights), the target, and the region
-    outside the training interval shaded. Why-nonlinearity chapter."""
-    from . import diagnostics
+def fit_data(state: FitState):
+    """The 1-D regression set the fit widget trains on: 200 points of the target on
+    [−4, 4] (150 for training, 50 for testing)."""
+    return data.regression_1d(state.target, n=200, seed=0)
+
+
+def fit_net(state: FitState):
+    """Train the state's network: MLP(1 → n_units → 1, ReLU, seed), Adam, full batch."""
     from .train import TrainConfig, train
 
     if not isinstance(state.n_units, int) or isinstance(state.n_units, bool) or state.n_units < 1:
         raise ValueError(f"n_units must be a positive int, got {state.n_units!r}")
+    net = models.MLP(1, [state.n_units], 1, activation="relu", seed=state.seed)
+    train(net, fit_data(state), TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps,
+                                            batch_size=None, diagnostics=False,
+                                            record_every=state.steps))
+    return net
+
+
+def render_fit(state: FitState, net=None):
+    """The fitted net, its kinks (exact, from the weights), the target, and the region
+    outside the training interval shaded. ``net``: an already trained network for this
+    state (e.g. from a batched run); trained with :func:`fit_net` when None.
+    Why-nonlinearity chapter."""
+    from . import diagnostics
+
     if not state.view > 4.0:
         raise ValueError(f"view must be > 4 (the training interval is [-4, 4]), got {state.view!r}")
-    ds = data.regression_1d(state.target, n=200, seed=0)
-    net = models.MLP(1, [state.n_units], 1, activation="relu", seed=state.seed)
-    hist = train(net, ds, TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps,
-                                      batch_size=None, diagnostics=False,
-                                      record_every=state.steps))
+    net = fit_net(state) if net is None else net
+    ds = fit_data(state)
     f = data.TARGETS_1D[state.target]
     x = np.linspace(-state.view, state.view, 1201)
-    with torch.no_grad():
-        y = net(torch.as_tensor(x[:, None], dtype=torch.float32)).numpy().ravel()
     kinks = diagnostics.regions_along_line(net, [-state.view], [state.view]).points.ravel()
     with torch.no_grad():
-        y_kinks = net(torch.as_tensor(kinks[:, None], dtype=torch.float32)).numpy().ravel()
+        run = lambda v: net(torch.as_tensor(np.asarray(v)[:, None], dtype=torch.float32))
+        y, y_kinks = run(x).numpy().ravel(), run(kinks).numpy().ravel()
+        rmse = float(torch.sqrt(((run(ds.X_test[:, 0]) - torch.as_tensor(ds.y_test)) ** 2).mean()))
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
     for a, b in ((-state.view, -4.0), (4.0, state.view)):
         ax.axvspan(a, b, color="0.5", alpha=0.12, lw=0)
@@ -844,7 +859,6 @@ def render_fit(state: FitState):
     ax.set_ylim(-3, 3)
     ax.set_xlabel("input $x$ (shaded: outside the training interval)")
     ax.set_ylabel("$y$")
-    rmse = float(np.sqrt(hist.test_loss[-1]))
     ax.set_title(f"{state.n_units} units, seed {state.seed}: {len(kinks)} kink"
                  f"{'' if len(kinks) == 1 else 's'}, test RMSE {rmse:.3f}")
     ax.legend(loc="lower left", fontsize=8, ncols=2)
@@ -866,23 +880,39 @@ class BoundaryState:
     lr: float = 0.03
 
 
-def render_boundary(state: BoundaryState):
-    """The trained net's decision boundary on the ring with its test accuracy; for a
-    piecewise-linear activation, the boundary's corners and its number of straight
-    pieces. Why-nonlinearity chapter."""
-    from . import boundary
+def boundary_data(state: BoundaryState):
+    """The ring the boundary widget trains on: 400 points, 300 for training, 100 for testing."""
+    return data.classification_2d("ring", n=400, seed=0)
+
+
+def boundary_net(state: BoundaryState):
+    """Train the state's network: MLP(2 → widths → 2, activation, seed), Adam, full batch."""
     from .train import TrainConfig, train
 
-    ds = data.classification_2d("ring", n=400, seed=0)
     net = models.MLP(2, list(state.widths), 2, activation=state.activation, seed=state.seed)
-    hist = train(net, ds, TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps,
-                                      batch_size=None, weight_decay=state.weight_decay,
-                                      diagnostics=False, record_every=state.steps))
+    train(net, boundary_data(state),
+          TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps, batch_size=None,
+                      weight_decay=state.weight_decay, diagnostics=False,
+                      record_every=state.steps))
+    return net
+
+
+def render_boundary(state: BoundaryState, net=None):
+    """The trained net's decision boundary on the ring with its test accuracy; for a
+    piecewise-linear activation, the boundary's corners and its number of straight
+    pieces. ``net``: an already trained network for this state; trained with
+    :func:`boundary_net` when None. Why-nonlinearity chapter."""
+    from . import boundary
+    from .train import as_tensors, evaluate
+
+    net = boundary_net(state) if net is None else net
+    ds = boundary_data(state)
+    _, acc = evaluate(net, *as_tensors(ds.X_test, ds.y_test))
     lim = 1.3
     fig, ax = plt.subplots(figsize=(4.4, 4.4))
     plots.decision_boundary(net, ds.X_train, ds.y_train, ax=ax, X_test=ds.X_test,
                             y_test=ds.y_test, resolution=200, lim=lim)
-    title = f"{state.activation}, seed {state.seed}: test accuracy {hist.test_acc[-1]:.0%}"
+    title = f"{state.activation}, seed {state.seed}: test accuracy {acc:.0%}"
     if state.activation in activations.PIECEWISE_LINEAR and state.activation != "linear":
         pieces = boundary.boundary_pieces(net, (-lim, lim), (-lim, lim), resolution=200)
         if len(pieces.corners):
