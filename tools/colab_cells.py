@@ -57,7 +57,7 @@ def update(path: Path, url: str) -> bool:
 
 def main(argv: list[str]) -> int:
     url = repository_url()
-    paths = [Path(a) for a in argv] or sorted((ROOT / "book").glob("*.ipynb"))
+    paths = [Path(a).resolve() for a in argv] or sorted((ROOT / "book").glob("*.ipynb"))
     for path in paths:
         if update(path, url):
             print(f"updated {path.relative_to(ROOT)}")

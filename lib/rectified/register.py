@@ -1,0 +1,110 @@
+"""The register of reader questions and claims, and where the chapters answer them.
+
+``book/register.yml`` lists every question (Q..) and claim (C..) with the chapter that
+answers it. A chapter answers an entry in a markdown cell tagged with the entry's ID; a
+claim's cell starts with its bold verdict (``**Verdict: false.** ...``). This module reads
+both and builds the claims ledger (appendix) from them, so the ledger is never written by
+hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+__all__ = ["Answer", "load_register", "slugify", "answers_in", "ledger"]
+
+_VERDICT = re.compile(r"^\s*\*\*Verdict:\s*(?P<verdict>[^*]+?)\*\*", re.M)
+_HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$", re.M)
+_SLUG_CLEAN = re.compile(r"[^\w\u4e00-\u9fff\- ]")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Where one register entry is answered."""
+
+    id: str
+    chapter: str      # notebook name without .ipynb
+    section: str      # title of the nearest heading above the answering cell
+    anchor: str       # that heading's anchor (GitHub-style slug, as MyST makes it)
+    verdict: str      # the bold verdict of a claim ('' for a question)
+    text: str         # the cell's markdown
+
+
+def load_register(path) -> dict:
+    """The register as a dict: ``chapters`` (name → title) and ``entries`` (ID → chapter, text)."""
+    reg = yaml.safe_load(Path(path).read_text())
+    if not isinstance(reg, dict) or {"chapters", "entries"} - set(reg):
+        raise ValueError(f"{path} must define 'chapters' and 'entries'")
+    return reg
+
+
+def slugify(title: str) -> str:
+    """The anchor MyST gives a heading: lower case, spaces to hyphens, punctuation dropped."""
+    plain = re.sub(r"[`*_]", "", re.sub(r"\$([^$]*)\$", r"\1", title))
+    return _SLUG_CLEAN.sub("", plain.lower().replace(" ", "-"))
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def answers_in(notebook, ids) -> dict[str, list[Answer]]:
+    """Every markdown cell of ``notebook`` tagged with one of ``ids``, with the section it
+    sits in (the nearest heading of level 1–3 above or in the cell)."""
+    path = Path(notebook)
+    cells = json.loads(path.read_text())["cells"]
+    ids = set(ids)
+    section, anchor = "", ""
+    found: dict[str, list[Answer]] = {}
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = _source(cell)
+        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t in ids]
+        headings = _HEADING.findall(text)
+        if headings and not tags:
+            section = headings[-1][1]
+            anchor = slugify(section)
+        for tag in tags:
+            match = _VERDICT.search(text)
+            here, here_anchor = (headings[0][1], slugify(headings[0][1])) if headings \
+                else (section, anchor)
+            found.setdefault(tag, []).append(Answer(
+                tag, path.stem, here, here_anchor,
+                match.group("verdict").strip() if match else "", text))
+        if headings and tags:
+            section = headings[-1][1]
+            anchor = slugify(section)
+    return found
+
+
+def ledger(book_dir) -> tuple[list[dict], list[str]]:
+    """One row per register entry, in register order, and the IDs that have no answer yet.
+
+    Each row: id, kind ('claim' or 'question'), text, chapter, chapter_title, written
+    (whether the notebook exists), and answers (a list of :class:`Answer`).
+    """
+    book = Path(book_dir)
+    reg = load_register(book / "register.yml")
+    by_chapter: dict[str, dict[str, list[Answer]]] = {}
+    for chapter in reg["chapters"]:
+        nb = book / f"{chapter}.ipynb"
+        ids = [k for k, e in reg["entries"].items() if e["chapter"] == chapter]
+        by_chapter[chapter] = answers_in(nb, ids) if nb.exists() else {}
+    rows, missing = [], []
+    for key, entry in reg["entries"].items():
+        chapter = entry["chapter"]
+        answers = by_chapter.get(chapter, {}).get(key, [])
+        if not answers:
+            missing.append(key)
+        rows.append({"id": key, "kind": "claim" if key.startswith("C") else "question",
+                     "text": entry["text"], "chapter": chapter,
+                     "chapter_title": reg["chapters"][chapter],
+                     "written": (book / f"{chapter}.ipynb").exists(), "answers": answers})
+    return rows, missing

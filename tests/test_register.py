@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from rectified import register
+
+
+def _nb(path, cells):
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+
+
+def _md(text, tags=()):
+    return {"cell_type": "markdown", "source": text, "metadata": {"tags": list(tags)}}
+
+
+@pytest.fixture
+def book(tmp_path):
+    (tmp_path / "register.yml").write_text(
+        "chapters:\n  alpha: The first chapter\n  beta: The second chapter\n"
+        "entries:\n"
+        "  Q01: {chapter: alpha, text: \"What is it?\"}\n"
+        "  C01: {chapter: alpha, text: \"It is simple.\"}\n"
+        "  Q02: {chapter: beta, text: \"Why?\"}\n")
+    _nb(tmp_path / "alpha.ipynb", [
+        _md("# Alpha\nintro"),
+        {"cell_type": "code", "source": "# not a heading", "metadata": {}, "outputs": []},
+        _md("## What it is, in `code` and $x^2$!\ntext"),
+        _md("It is a thing.", ["Q01"]),
+        _md("### A verdict section\n**Verdict: holds with a caveat.** Mostly.", ["C01"]),
+    ])
+    return tmp_path
+
+
+def test_slugify_matches_myst_style_anchors():
+    assert register.slugify("Why ReLU beat sigmoid, part 1") == "why-relu-beat-sigmoid-part-1"
+    assert register.slugify("What it is, in `code` and $x^2$!") == "what-it-is-in-code-and-x2"
+
+
+def test_answers_record_section_anchor_and_verdict(book):
+    found = register.answers_in(book / "alpha.ipynb", ["Q01", "C01"])
+    q = found["Q01"][0]
+    assert (q.chapter, q.section, q.anchor, q.verdict) == (
+        "alpha", "What it is, in `code` and $x^2$!", "what-it-is-in-code-and-x2", "")
+    c = found["C01"][0]
+    assert c.section == "A verdict section" and c.verdict == "holds with a caveat."
+
+
+def test_ledger_rows_and_missing_entries(book):
+    rows, missing = register.ledger(book)
+    assert [r["id"] for r in rows] == ["Q01", "C01", "Q02"]
+    assert missing == ["Q02"]
+    assert rows[1]["kind"] == "claim" and rows[1]["written"] and rows[1]["answers"]
+    assert not rows[2]["written"] and rows[2]["chapter_title"] == "The second chapter"
+
+
+def test_a_claim_without_verdict_has_an_empty_verdict(book):
+    _nb(book / "alpha.ipynb", [_md("Probably true.", ["C01"])])
+    rows, missing = register.ledger(book)
+    assert rows[1]["answers"][0].verdict == "" and missing == ["Q01", "Q02"]
+
+
+def test_bad_register_is_a_clear_error(tmp_path):
+    (tmp_path / "register.yml").write_text("entries: {}\n")
+    with pytest.raises(ValueError, match="must define 'chapters' and 'entries'"):
+        register.load_register(tmp_path / "register.yml")
+
+
+def test_the_books_register_loads():
+    from pathlib import Path
+
+    reg = register.load_register(Path(__file__).resolve().parents[1] / "book" / "register.yml")
+    assert len(reg["entries"]) == 65
