@@ -10,9 +10,11 @@ Modules, one concept each:
 - :mod:`rectified.diagnostics` — dead units, gradient norms, linear regions, spectra
 - :mod:`rectified.plots` — house-style plot helpers
 - :mod:`rectified.widgets` — ``render(state) -> Figure`` widgets
+- :mod:`rectified.register` — the register of questions and claims, and the claims ledger
 """
 
-from . import activations, data, diagnostics, models, plots, train, widgets
+from . import activations, data, diagnostics, models, plots, register, train, widgets
 
 __version__ = "0.1.0"
-__all__ = ["activations", "data", "diagnostics", "models", "plots", "train", "widgets"]
+__all__ = ["activations", "data", "diagnostics", "models", "plots", "register", "train",
+           "widgets"]
