@@ -1,0 +1,327 @@
+"""The playground: a small network trained live on a toy problem, every visual a function of
+one serialisable state.
+
+    >>> state = PlaygroundState.decode("data=ring act=relu widths=3-3-3 lr=0.03 l2=0.001")
+    >>> run = Run(state)
+    >>> run.step(200)
+    >>> fig = render(run)            # boundary, loss curves, one heat-map per hidden unit
+    >>> state.encode()               # the short string that reproduces the setup
+
+A :class:`PlaygroundState` holds the whole setup (data, network, optimiser) and round-trips
+through :meth:`PlaygroundState.encode` / :meth:`PlaygroundState.decode`. A :class:`Run`
+is that state being trained: its model, optimiser and loss history. The playground chapter
+wraps both in a widget with play, pause, step and reset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from . import activations, data, models, plots
+from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
+
+__all__ = ["PlaygroundState", "Run", "render", "PRESETS", "ACTIVATIONS", "DATASETS",
+           "frame_times"]
+
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "tanh",
+               "sigmoid", "linear", "maxout")
+DATASETS = tuple(data.DATASETS_2D) + tuple(data.TARGETS_1D)
+_OPTIMIZERS = ("sgd", "momentum", "adam")
+
+# short keys of the text form, in the order they are written
+_KEYS = {"data": "dataset", "noise": "noise", "n": "n", "test": "test_fraction",
+         "act": "activation", "widths": "widths", "k": "k", "lr": "lr", "opt": "optimizer",
+         "batch": "batch_size", "l2": "l2", "g0": "grad_at_zero", "init": "init",
+         "seed": "seed"}
+
+
+@dataclass(frozen=True)
+class PlaygroundState:
+    """Everything that defines a playground run. Regression targets (sine, exp, abs) are
+    1-D; the other datasets are 2-D, two-class."""
+
+    dataset: str = "ring"
+    noise: float = 0.05
+    n: int = 300
+    test_fraction: float = 0.3
+    activation: str = "relu"
+    widths: tuple = (4, 4)
+    k: int = 2                      # pieces per unit, maxout only
+    lr: float = 0.03
+    optimizer: str = "sgd"
+    batch_size: int = 10
+    l2: float = 0.0
+    grad_at_zero: float = 0.0       # ReLU'(0), relu only
+    init: str = "he"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; "
+                             f"known: {', '.join(ACTIVATIONS)}")
+        if self.optimizer not in _OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(_OPTIMIZERS)}")
+        if self.init not in models.INITS:
+            raise ValueError(f"unknown init {self.init!r}; known: {', '.join(models.INITS)}")
+        widths = tuple(self.widths)
+        if not widths or any(not isinstance(w, int) or not 1 <= w <= 64 for w in widths) \
+                or len(widths) > 8:
+            raise ValueError(f"widths must be 1 to 8 hidden layers of 1 to 64 units, "
+                             f"got {self.widths!r}")
+        object.__setattr__(self, "widths", widths)
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if not 0 <= self.grad_at_zero <= 1:
+            raise ValueError(f"grad_at_zero must lie in [0, 1], got {self.grad_at_zero!r}")
+        if self.n < 10 or not 0 < self.test_fraction < 1 or self.batch_size < 1 or self.l2 < 0:
+            raise ValueError("need n >= 10, 0 < test_fraction < 1, batch_size >= 1, l2 >= 0")
+
+    @property
+    def is_regression(self) -> bool:
+        return self.dataset in data.TARGETS_1D
+
+    def encode(self) -> str:
+        """The state as a short text: only the fields that differ from the defaults."""
+        default = PlaygroundState()
+        parts = []
+        for short, name in _KEYS.items():
+            value = getattr(self, name)
+            if value == getattr(default, name) and short != "data":
+                continue
+            text = "-".join(map(str, value)) if name == "widths" else f"{value:g}" \
+                if isinstance(value, float) else str(value)
+            parts.append(f"{short}={text}")
+        return " ".join(parts)
+
+    @classmethod
+    def decode(cls, text: str) -> "PlaygroundState":
+        """Parse :meth:`encode`'s text (``key=value`` pairs separated by spaces)."""
+        if not isinstance(text, str):
+            raise TypeError(f"expected the playground's text form, got {type(text).__name__}")
+        kwargs = {}
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        for part in text.split():
+            key, sep, value = part.partition("=")
+            if not sep or key not in _KEYS:
+                raise ValueError(f"cannot read {part!r}; use key=value with keys "
+                                 f"{', '.join(_KEYS)}")
+            name = _KEYS[key]
+            try:
+                if name == "widths":
+                    kwargs[name] = tuple(int(w) for w in value.split("-"))
+                elif types[name] in ("int",):
+                    kwargs[name] = int(value)
+                elif types[name] in ("float",):
+                    kwargs[name] = float(value)
+                else:
+                    kwargs[name] = value
+            except ValueError:
+                raise ValueError(f"bad value for {key}: {value!r}") from None
+        return cls(**kwargs)
+
+
+#: The book's key scenes, as playground states.
+PRESETS = {
+    "ring, ReLU": "data=ring act=relu widths=3-3-3 lr=0.03 l2=0.001",
+    "ring, tanh": "data=ring act=tanh widths=3-3-3 lr=0.03 l2=0.001",
+    "ring, linear": "data=ring act=linear widths=3-3-3 lr=0.03 l2=0.001",
+    "ring, sigmoid": "data=ring act=sigmoid widths=3-3-3 lr=0.03 l2=0.001",
+    "dying at a high learning rate": "data=spiral act=relu widths=8-8 lr=1.5",
+    "deep sigmoid stall": "data=xor act=sigmoid widths=8-8-8-8-8-8 lr=0.1 init=standard",
+    "sine with ReLU": "data=sine act=relu widths=16 lr=0.01 opt=adam",
+}
+
+
+@dataclass
+class Run:
+    """A :class:`PlaygroundState` being trained, one mini-batch step at a time."""
+
+    state: PlaygroundState
+    step_count: int = 0
+    steps: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    diverged: bool = False
+
+    def __post_init__(self):
+        s = self.state
+        if s.is_regression:
+            self.data = data.regression_1d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
+                                           test_fraction=s.test_fraction)
+        else:
+            self.data = data.classification_2d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
+                                               test_fraction=s.test_fraction)
+        act_params = {"grad_at_zero": s.grad_at_zero} if s.activation == "relu" else {}
+        self.model = models.MLP(self.data.n_features, list(s.widths),
+                                1 if s.is_regression else 2, activation=s.activation,
+                                k=s.k, init=s.init, seed=s.seed, **act_params)
+        self.loss_name = "mse" if s.is_regression else "cross_entropy"
+        cls = not s.is_regression
+        self.Xtr, self.ytr = as_tensors(self.data.X_train, self.data.y_train, classification=cls)
+        self.Xte, self.yte = as_tensors(self.data.X_test, self.data.y_test, classification=cls)
+        cfg = TrainConfig(optimizer=s.optimizer, lr=s.lr, steps=1, weight_decay=s.l2)
+        self.optimizer = _optimizer(self.model, cfg)
+        self._gen = torch.Generator().manual_seed(s.seed)
+        self._order = torch.randperm(len(self.Xtr), generator=self._gen)
+        self._pos = 0
+        self._record()
+
+    @torch.no_grad()
+    def _record(self):
+        loss = _loss_fn(self.loss_name)
+        self.model.eval()
+        self.steps.append(self.step_count)
+        self.train_loss.append(float(loss(self.model(self.Xtr), self.ytr)))
+        self.test_loss.append(float(loss(self.model(self.Xte), self.yte)))
+
+    def step(self, n: int = 1) -> "Run":
+        """Train ``n`` mini-batch steps (none once the run has diverged), then record."""
+        if self.diverged:
+            return self
+        loss_fn = _loss_fn(self.loss_name)
+        self.model.train()
+        b = self.state.batch_size
+        for _ in range(n):
+            if self._pos >= len(self._order):
+                self._order = torch.randperm(len(self.Xtr), generator=self._gen)
+                self._pos = 0
+            idx = self._order[self._pos:self._pos + b]
+            self._pos += b
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(self.model(self.Xtr[idx]), self.ytr[idx])
+            if not torch.isfinite(loss):
+                self.diverged = True
+                break
+            loss.backward()
+            self.optimizer.step()
+            self.step_count += 1
+        self._record()
+        return self
+
+    @torch.no_grad()
+    def dead_units(self) -> list[np.ndarray]:
+        """Per hidden layer, the units whose pre-activation is ≤ 0 on every training input
+        (for maxout: no piece is ever positive)."""
+        self.model.eval()
+        _, pres, _ = self.model.forward_hidden(self.Xtr)
+        k = self.model.k
+        return [(~(z > 0)).reshape(len(z), -1, k).all(dim=2).all(dim=0).numpy() for z in pres]
+
+    def accuracy(self) -> tuple[float, float]:
+        """(train, test) accuracy for classification; NaN for regression."""
+        if self.state.is_regression:
+            return math.nan, math.nan
+        with torch.no_grad():
+            self.model.eval()
+            return tuple(float((self.model(X).argmax(1) == y).float().mean())
+                         for X, y in ((self.Xtr, self.ytr), (self.Xte, self.yte)))
+
+
+_GRID = 48   # heat-map resolution: small enough for a fast redraw
+
+
+@torch.no_grad()
+def render(run: Run, max_units: int = 8):
+    """The playground's picture of a run: the model's output over the input space with the
+    train (filled) and test (hollow) points, the loss curves, and a heat-map of every unit
+    of the last hidden layer (dead units crossed out)."""
+    s, model = run.state, run.model
+    model.eval()
+    fig = plt.figure(figsize=(9.0, 4.6))
+    grid = fig.add_gridspec(2, 4 + 0, width_ratios=[2.2, 2.2, 1, 1], height_ratios=[1, 1])
+    ax_main = fig.add_subplot(grid[:, 0:2])
+    ax_loss = fig.add_subplot(grid[0, 2:])
+    dead = run.dead_units()
+    last = len(s.widths) - 1
+    if s.is_regression:
+        x = np.linspace(-5, 5, 200, dtype=np.float32)[:, None]
+        pred = model(torch.as_tensor(x)).numpy().ravel()
+        ax_main.scatter(run.data.X_train[:, 0], run.data.y_train[:, 0], s=8, color="0.5",
+                        label="train")
+        ax_main.scatter(run.data.X_test[:, 0], run.data.y_test[:, 0], s=12, facecolor="none",
+                        edgecolor="0.3", label="test")
+        ax_main.plot(x[:, 0], pred, color=plots.color(s.activation), label="network")
+        ax_main.axvspan(-5, -4, color="0.9")
+        ax_main.axvspan(4, 5, color="0.9")
+        ax_main.set_xlabel("$x$ (shaded: outside the training interval)")
+        ax_main.set_ylabel("$y$")
+        ax_main.legend(loc="lower left")
+        _, _, posts = model.forward_hidden(torch.as_tensor(x))
+        unit_maps = posts[last].numpy().T[:, None, :]          # (units, 1, 200)
+    else:
+        # imshow of P(class 1) plus its 0.5 contour: much faster to redraw than contourf
+        g = np.linspace(-1.4, 1.4, _GRID, dtype=np.float32)
+        gx, gy = np.meshgrid(g, g)
+        out, _, posts = model.forward_hidden(torch.as_tensor(np.c_[gx.ravel(), gy.ravel()]))
+        prob = torch.softmax(out, 1)[:, 1].numpy().reshape(_GRID, _GRID)
+        ax_main.imshow(prob, origin="lower", extent=(-1.4, 1.4, -1.4, 1.4), cmap="RdBu_r",
+                       vmin=0, vmax=1, alpha=0.45)
+        if prob.min() < 0.5 < prob.max():
+            ax_main.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.2)
+        for c, col in zip((0, 1), ("#1f77b4", "#ff7f0e")):
+            tr, te = run.data.y_train == c, run.data.y_test == c
+            ax_main.scatter(*run.data.X_train[tr].T, s=8, color=col, edgecolor="none")
+            ax_main.scatter(*run.data.X_test[te].T, s=12, facecolor="none", edgecolor=col,
+                            linewidth=0.8)
+        ax_main.set_xlim(-1.4, 1.4)
+        ax_main.set_ylim(-1.4, 1.4)
+        ax_main.set_aspect("equal")
+        ax_main.set_xlabel("$x_1$ (filled: train, hollow: test)")
+        ax_main.set_ylabel("$x_2$")
+        unit_maps = posts[last].numpy().T.reshape(-1, _GRID, _GRID)
+    train_acc, test_acc = run.accuracy()
+    acc = "" if s.is_regression else f", train/test acc {train_acc:.2f}/{test_acc:.2f}"
+    ax_main.set_title(f"{s.activation}, widths {'-'.join(map(str, s.widths))}, "
+                      f"step {run.step_count}{acc}" + (" — DIVERGED" if run.diverged else ""),
+                      fontsize=10)
+    ax_loss.plot(run.steps, run.train_loss, label="train", color="k")
+    ax_loss.plot(run.steps, run.test_loss, label="test", color="k", ls="--")
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel("loss")
+    ax_loss.set_title("loss", fontsize=10)
+    ax_loss.legend(fontsize=8)
+    n_show = min(len(unit_maps), max_units)
+    sub = grid[1, 2:].subgridspec(2, max(1, math.ceil(n_show / 2)), wspace=0.05, hspace=0.05)
+    for j in range(n_show):
+        ax = fig.add_subplot(sub[j % 2, j // 2])
+        if s.is_regression:
+            ax.plot(unit_maps[j, 0], color=plots.color(s.activation), lw=1)
+        else:
+            ax.imshow(unit_maps[j], origin="lower", cmap="viridis")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if dead[last][j]:
+            ax.plot([0, 1], [0, 1], transform=ax.transAxes, color="r", lw=1.5)
+            ax.plot([0, 1], [1, 0], transform=ax.transAxes, color="r", lw=1.5)
+    n_dead = int(sum(d.sum() for d in dead))
+    n_units = int(sum(len(d) for d in dead))
+    fig.text(0.77, 0.02, f"last hidden layer's units; dead: {n_dead} of {n_units} in all layers",
+             ha="center", fontsize=8)
+    return fig
+
+
+def frame_times(state: PlaygroundState, frames: int = 20, steps_per_frame: int = 5):
+    """Seconds per widget frame (train ``steps_per_frame`` steps, then render and draw to
+    PNG) for ``frames`` frames: the playground's redraw benchmark."""
+    import io
+
+    run = Run(state)
+    times = []
+    for _ in range(frames):
+        start = time.perf_counter()
+        run.step(steps_per_frame)
+        fig = render(run)
+        fig.savefig(io.BytesIO(), format="png", dpi=72)
+        plt.close(fig)
+        times.append(time.perf_counter() - start)
+    return np.asarray(times)

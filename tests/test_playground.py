@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+
+from rectified import playground as P
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def test_every_preset_round_trips_through_its_text():
+    for name, text in P.PRESETS.items():
+        state = P.PlaygroundState.decode(text)
+        assert P.PlaygroundState.decode(state.encode()) == state, name
+    default = P.PlaygroundState()
+    assert default.encode() == "data=ring"
+    full = P.PlaygroundState(dataset="spiral", noise=0.1, n=200, test_fraction=0.5,
+                             activation="maxout", widths=(5, 6), k=3, lr=0.5,
+                             optimizer="adam", batch_size=7, l2=1e-3, grad_at_zero=0.5,
+                             init="xavier", seed=4)
+    assert P.PlaygroundState.decode(full.encode()) == full
+    assert len(full.encode()) < 140
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("data=circle", "unknown dataset"), ("act=swish", "unknown activation"),
+    ("opt=rmsprop", "unknown optimizer"), ("init=kaiming", "unknown init"),
+    ("widths=0-3", "widths must be"), ("lr=0", "lr must be"), ("g0=2", "grad_at_zero"),
+    ("n=5", "need n >= 10"), ("depth=3", "cannot read"), ("lr=fast", "bad value for lr"),
+])
+def test_bad_text_is_a_clear_error(text, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        P.PlaygroundState.decode(text)
+
+
+def test_decode_needs_text():
+    with pytest.raises(TypeError):
+        P.PlaygroundState.decode(3)
+
+
+def test_same_state_same_run_and_relu_learns_the_ring():
+    state = P.PlaygroundState.decode("data=ring widths=8-8 lr=0.1")
+    a, b = P.Run(state).step(300), P.Run(state).step(300)
+    assert a.train_loss == b.train_loss and a.steps == [0, 300]
+    assert a.accuracy()[0] > 0.9 and a.train_loss[-1] < a.train_loss[0]
+
+
+def test_linear_activation_cannot_learn_the_ring():
+    run = P.Run(P.PlaygroundState.decode("data=ring act=linear widths=3-3-3")).step(300)
+    assert run.accuracy()[0] < 0.75
+
+
+def test_high_learning_rate_kills_units_and_divergence_stops_training():
+    run = P.Run(P.PlaygroundState.decode(P.PRESETS["dying at a high learning rate"]))
+    run.step(300)
+    assert sum(d.sum() for d in run.dead_units()) >= 4
+    wild = P.Run(P.PlaygroundState.decode("data=sine widths=32-32 lr=50 act=relu"))
+    wild.step(50)
+    assert wild.diverged
+    before = wild.step_count
+    assert wild.step(10).step_count == before
+
+
+@pytest.mark.parametrize("text", ["data=xor act=maxout k=3 widths=4", "data=sine widths=8",
+                                  "data=gaussians act=prelu", "data=moons act=relu g0=1"])
+def test_render_draws_boundary_loss_and_unit_maps(text):
+    run = P.Run(P.PlaygroundState.decode(text)).step(20)
+    fig = P.render(run)
+    assert len(fig.axes) >= 3
+    assert "step 20" in fig.axes[0].get_title()
+    assert np.isnan(run.accuracy()[0]) == run.state.is_regression
+
+
+def test_dead_units_are_crossed_out():
+    run = P.Run(P.PlaygroundState.decode("data=ring widths=4"))
+    with torch.no_grad():
+        run.model.linears[0].bias[:] = -100.0
+    fig = P.render(run)
+    crossed = [ax for ax in fig.axes[2:] if len(ax.lines) == 2]
+    assert len(crossed) == 4
+
+
+def test_frame_times_benchmark_returns_one_time_per_frame():
+    times = P.frame_times(P.PlaygroundState(), frames=3, steps_per_frame=2)
+    assert times.shape == (3,) and np.all(times > 0)
