@@ -17,7 +17,7 @@ import torch
 from . import activations
 
 __all__ = ["COLORS", "color", "use_style", "activation_curves", "decision_boundary",
-           "training_curves", "layer_bars", "layer_lines"]
+           "training_curves", "layer_bars", "value_grid", "layer_lines"]
 
 #: One colour per activation, the same on every page of the book.
 COLORS = {
@@ -154,6 +154,41 @@ def layer_bars(values: Mapping[str, Sequence[float]], ax=None, log: bool = False
     if title:
         ax.set_title(title)
     ax.legend()
+    return ax
+
+
+def value_grid(values, row_labels: Sequence[str], col_labels: Sequence[str], ax=None,
+               labels=None, log: bool = False, cmap: str = "Reds", title: str | None = None,
+               colorbar: str | None = None):
+    """A table as a heat map: cell (i, j) coloured by ``values[i, j]`` and labelled with
+    ``labels[i][j]`` (default: the value). With ``log``, zeros are left white.
+    Kink-at-zero chapter (exact zeros per setting and number format)."""
+    ax = _axes(ax)
+    v = np.asarray(values, dtype=float)
+    if v.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f"values has shape {v.shape}, but there are {len(row_labels)} row "
+                         f"and {len(col_labels)} column labels")
+    shown = np.ma.masked_where(v <= 0, v) if log else v
+    positive = v[v > 0]
+    norm = (mpl.colors.LogNorm(vmin=positive.min(), vmax=max(positive.max(), positive.min() * 10))
+            if log and positive.size else None)
+    im = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto")
+    for i in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            text = labels[i][j] if labels is not None else f"{v[i, j]:g}"
+            dark = False
+            if not (log and v[i, j] <= 0):
+                r, g, b, _ = im.cmap(im.norm(v[i, j]))
+                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5   # white text on dark cells
+            ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                    color="white" if dark else "black")
+    ax.set_xticks(range(len(col_labels)), col_labels)
+    ax.set_yticks(range(len(row_labels)), row_labels)
+    ax.grid(False)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, label=colorbar)
+    if title:
+        ax.set_title(title)
     return ax
 
 

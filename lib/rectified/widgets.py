@@ -635,8 +635,8 @@ def render_kink(state: KinkState):
     xs = np.arange(1, len(zeros) + 1)
     ax0.bar(xs, [max(z / t, floor) for z, t in zip(zeros, totals)], color=plots.color("relu"))
     for x_, z, t in zip(xs, zeros, totals):
-        ax0.text(x_, floor * 2, f"{z:,} of {t:,}" if z else f"none of {t:,}",
-                 ha="center", va="bottom", fontsize=8, rotation=90)
+        ax0.text(x_, max(z / t, floor) * 1.6, f"{z:,} of {t:,}" if z else f"none of {t:,}",
+                 ha="center", va="bottom", fontsize=8)
     ax0.set_yscale("log")
     ax0.set_ylim(floor, 1)
     ax0.set_xticks(xs)

@@ -1,0 +1,301 @@
+"""Floating-point precision and the kink at zero: exact zeros, ReLU'(0), low-precision runs.
+
+A ReLU's derivative at exactly 0 is a free choice in [0, 1]. Whether that choice can
+change anything depends on how often a pre-activation is *exactly* 0, which depends on
+the number format (float64, float32, float16, bfloat16) and on where the rounding
+happens. This module counts exact zeros in real forward passes, compares the gradients
+that backpropagation returns for two choices of ReLU'(0), and trains the same network
+from the same weights with each choice.
+
+    >>> net = models.SmallCNN(seed=0)
+    >>> count_exact_zeros(net, X, "bfloat16")                 # per layer: (zeros, total)
+    >>> compare_gradients(net, X, y, "float32", grad_at_zero=1.0).n_differ
+
+Chapter: the kink at zero.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import activations
+
+__all__ = [
+    "DTYPES", "resolve_dtype", "cast", "relu_modules", "set_relu_grad_at_zero",
+    "forward_separate_bias", "ZeroCounter", "count_exact_zeros", "GradientComparison",
+    "compare_gradients", "PrecisionRun", "train_in_precision", "cancellation_rate",
+]
+
+#: The four number formats the chapter compares, with their significand bits (incl. the
+#: implicit one): float64 53, float32 24, float16 11, bfloat16 8.
+DTYPES = {
+    "float64": torch.float64, "float32": torch.float32,
+    "float16": torch.float16, "bfloat16": torch.bfloat16,
+}
+
+
+def resolve_dtype(dtype) -> torch.dtype:
+    """A name from :data:`DTYPES` or a torch floating dtype → the torch dtype."""
+    if isinstance(dtype, torch.dtype) and dtype in DTYPES.values():
+        return dtype
+    if isinstance(dtype, str) and dtype in DTYPES:
+        return DTYPES[dtype]
+    raise ValueError(f"dtype must be one of {', '.join(DTYPES)} (or the torch dtype), "
+                     f"got {dtype!r}")
+
+
+def cast(model: nn.Module, dtype) -> nn.Module:
+    """A deep copy of ``model`` with every parameter and buffer in ``dtype``."""
+    return copy.deepcopy(model).to(resolve_dtype(dtype))
+
+
+def relu_modules(model: nn.Module) -> list[nn.Module]:
+    """The model's ReLU activation modules (those built from the registry's ``relu``)."""
+    return [m for m in model.modules()
+            if isinstance(getattr(m, "act", None), activations.Activation)
+            and m.act.name == "relu"]
+
+
+def set_relu_grad_at_zero(model: nn.Module, grad_at_zero: float) -> nn.Module:
+    """Make every registry ReLU in ``model`` use ``grad_at_zero`` as ReLU'(0); in place.
+
+    Raises ``ValueError`` when the model has no such ReLU (e.g. a tanh net)."""
+    mods = relu_modules(model)
+    if not mods:
+        raise ValueError(f"{type(model).__name__} has no ReLU activation modules whose "
+                         "ReLU'(0) could be set (build it with activation='relu')")
+    act = activations.get("relu", grad_at_zero=grad_at_zero)
+    for m in mods:
+        m.act = act
+    return model
+
+
+def forward_separate_bias(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """An MLP's forward pass with each bias added *after* the matrix product, so that
+    z = fl(fl(h Wᵀ) + b) is rounded twice in the working precision (``nn.Linear`` adds
+    the bias inside the product's accumulator instead)."""
+    if not hasattr(net, "linears") or getattr(net, "batchnorm", None):
+        raise TypeError(f"forward_separate_bias needs an MLP without batch norm, "
+                        f"got {type(net).__name__}")
+    h = x
+    for lin, act in zip(net.linears, net.acts):
+        h = act(h @ lin.weight.T + lin.bias)
+    return net.out(h)
+
+
+class ZeroCounter:
+    """Context manager that counts exact zeros in the inputs of a model's activation
+    modules (its pre-activations) during every forward pass inside the block.
+
+    ``zeros[i]`` and ``totals[i]`` accumulate over passes for hidden layer i."""
+
+    def __init__(self, model: nn.Module):
+        self.modules = list(getattr(model, "acts", []))
+        if not self.modules:
+            raise TypeError(f"ZeroCounter needs a model with activation modules in .acts "
+                            f"(an MLP or SmallCNN), got {type(model).__name__}")
+        self.zeros = [0] * len(self.modules)
+        self.totals = [0] * len(self.modules)
+        self._handles = []
+
+    def _hook(self, i):
+        def hook(_module, inputs, _output):
+            z = inputs[0]
+            self.zeros[i] += int((z == 0).sum())
+            self.totals[i] += z.numel()
+        return hook
+
+    def __enter__(self):
+        self._handles = [m.register_forward_hook(self._hook(i))
+                         for i, m in enumerate(self.modules)]
+        return self
+
+    def __exit__(self, *exc):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        return False
+
+    @property
+    def total_zeros(self) -> int:
+        return sum(self.zeros)
+
+
+def _inputs(X, dtype):
+    return torch.as_tensor(np.asarray(X) if not isinstance(X, torch.Tensor) else X).to(dtype)
+
+
+@torch.no_grad()
+def count_exact_zeros(model: nn.Module, X, dtype="float32",
+                      forward: Callable | None = None) -> list[tuple[int, int]]:
+    """Per hidden layer, (number of pre-activations exactly 0, number of pre-activations)
+    over the inputs X, with the model and X cast to ``dtype``.
+
+    ``forward(model, x)`` replaces ``model(x)`` (e.g. :func:`forward_separate_bias`)."""
+    dt = resolve_dtype(dtype)
+    m = cast(model, dt).eval()
+    with ZeroCounter(m) as zc:
+        (forward or (lambda net, x: net(x)))(m, _inputs(X, dt))
+    return list(zip(zc.zeros, zc.totals))
+
+
+@dataclass
+class GradientComparison:
+    """Backpropagation with ReLU'(0)=0 and with ReLU'(0)=g on the same minibatches.
+
+    Per batch: ``zeros`` (exact-zero pre-activations, summed over layers), ``rel_diff``
+    (‖∇_g − ∇_0‖ / ‖∇_0‖ over all parameters) and ``param_diff`` (the same ratio for each
+    parameter tensor, named in ``param_names``). Per hidden layer, over all batches:
+    ``layer_zeros`` and ``layer_totals`` (pre-activations). ``n_differ`` counts batches
+    whose two gradients are not bitwise equal."""
+
+    dtype: str
+    grad_at_zero: float
+    zeros: list = field(default_factory=list)
+    rel_diff: list = field(default_factory=list)
+    param_names: list = field(default_factory=list)
+    param_diff: list = field(default_factory=list)
+    layer_zeros: list = field(default_factory=list)
+    layer_totals: list = field(default_factory=list)
+
+    @property
+    def n_preactivations(self) -> int:
+        return int(sum(self.layer_totals))
+
+    @property
+    def n_batches(self) -> int:
+        return len(self.rel_diff)
+
+    @property
+    def n_differ(self) -> int:
+        return int(sum(d > 0 for d in self.rel_diff))
+
+    @property
+    def fraction_differ(self) -> float:
+        return self.n_differ / self.n_batches if self.n_batches else math.nan
+
+
+def _grads(model, loss):
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    return [(torch.zeros_like(p) if g is None else g).reshape(-1).double()
+            for p, g in zip(params, grads)]
+
+
+def compare_gradients(model: nn.Module, X, y, dtype="float32", grad_at_zero: float = 1.0,
+                      batch_size: int | None = 64, forward: Callable | None = None,
+                      ) -> GradientComparison:
+    """For each consecutive minibatch of (X, y), backpropagate the cross-entropy in
+    ``dtype`` once with ReLU'(0)=0 and once with ReLU'(0)=``grad_at_zero``, from the same
+    weights, and record how much the two gradients differ (Bertoin et al. 2021)."""
+    dt = resolve_dtype(dtype)
+    name = [k for k, v in DTYPES.items() if v == dt][0]
+    activations.get("relu", grad_at_zero=grad_at_zero)   # validate
+    m0 = set_relu_grad_at_zero(cast(model, dt).eval(), 0.0)
+    m1 = set_relu_grad_at_zero(cast(model, dt).eval(), grad_at_zero)
+    fwd = forward or (lambda net, x: net(x))
+    X = _inputs(X, dt)
+    y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
+    n = len(X)
+    bs = n if batch_size is None else batch_size
+    out = GradientComparison(name, float(grad_at_zero))
+    out.param_names = [k for k, p in m0.named_parameters() if p.requires_grad]
+    for start in range(0, n, bs):
+        xb, yb = X[start:start + bs], y[start:start + bs]
+        with ZeroCounter(m0) as zc:
+            g0 = _grads(m0, nn.functional.cross_entropy(fwd(m0, xb), yb))
+        g1 = _grads(m1, nn.functional.cross_entropy(fwd(m1, xb), yb))
+        out.zeros.append(zc.total_zeros)
+        if not out.layer_totals:
+            out.layer_zeros, out.layer_totals = [0] * len(zc.zeros), [0] * len(zc.zeros)
+        out.layer_zeros = [a + b for a, b in zip(out.layer_zeros, zc.zeros)]
+        out.layer_totals = [a + b for a, b in zip(out.layer_totals, zc.totals)]
+        out.param_diff.append([float((b - a).norm() / a.norm().clamp_min(1e-300))
+                               for a, b in zip(g0, g1)])
+        a, b = torch.cat(g0), torch.cat(g1)
+        out.rel_diff.append(float((b - a).norm() / a.norm().clamp_min(1e-300)))
+    return out
+
+
+@dataclass
+class PrecisionRun:
+    """One training run in a given precision: per-epoch training loss and test accuracy,
+    the number of steps whose forward pass met an exact zero, and the final weights
+    (float64, flattened) for comparing runs."""
+
+    dtype: str
+    grad_at_zero: float
+    loss: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    steps_with_zero: int = 0
+    steps: int = 0
+    weights: np.ndarray | None = None
+
+
+def train_in_precision(model: nn.Module, data, dtype="float32", grad_at_zero: float = 0.0,
+                       lr: float = 0.05, epochs: int = 3, batch_size: int = 64,
+                       seed: int = 0, forward: Callable | None = None) -> PrecisionRun:
+    """Minibatch SGD with the forward and backward passes in ``dtype``.
+
+    As in mixed-precision training (Micikevicius et al. 2018), float16 and bfloat16 runs
+    keep float32 master weights: each step copies them into the low-precision model,
+    backpropagates there and applies the update in float32. float64 and float32 runs keep
+    their weights in their own format. ``model`` is not modified."""
+    dt = resolve_dtype(dtype)
+    name = [k for k, v in DTYPES.items() if v == dt][0]
+    master_dt = torch.float64 if dt == torch.float64 else torch.float32
+    master = cast(model, master_dt)
+    work = set_relu_grad_at_zero(cast(model, dt), grad_at_zero)
+    fwd = forward or (lambda net, x: net(x))
+    Xtr = _inputs(data.X_train, dt)
+    ytr = torch.as_tensor(data.y_train).long()
+    Xte = _inputs(data.X_test, dt)
+    yte = torch.as_tensor(data.y_test).long()
+    gen = torch.Generator().manual_seed(seed)
+    run = PrecisionRun(name, float(grad_at_zero))
+    mp, wp = list(master.parameters()), list(work.parameters())
+    n = len(Xtr)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            with torch.no_grad():
+                for w, p in zip(wp, mp):
+                    w.copy_(p)
+            with ZeroCounter(work) as zc:
+                loss = nn.functional.cross_entropy(fwd(work, Xtr[idx]), ytr[idx])
+            grads = torch.autograd.grad(loss, wp)
+            with torch.no_grad():
+                for p, g in zip(mp, grads):
+                    p -= lr * g.to(master_dt)
+            run.steps += 1
+            run.steps_with_zero += zc.total_zeros > 0
+            total += float(loss.detach()) * len(idx)
+        run.loss.append(total / n)
+        with torch.no_grad():
+            for w, p in zip(wp, mp):
+                w.copy_(p)
+            acc = (fwd(work.eval(), Xte).argmax(1) == yte).double().mean()
+        work.train()
+        run.test_acc.append(float(acc))
+    run.weights = torch.cat([p.detach().reshape(-1).double() for p in mp]).numpy()
+    return run
+
+
+def cancellation_rate(dtype, n: int = 1_000_000, scale: float = 0.1, seed: int = 0) -> float:
+    """Fraction of pairs (a, b) with a ~ N(0, 1) and b ~ N(0, scale²), both rounded to
+    ``dtype``, whose rounded sum fl(a + b) is exactly 0: roughly the density of a at 0
+    times the spacing of ``dtype`` numbers near b, i.e. about 2^-(significand bits)."""
+    dt = resolve_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    a = torch.as_tensor(rng.standard_normal(n)).to(dt)
+    b = torch.as_tensor(scale * rng.standard_normal(n)).to(dt)
+    return float(((a + b) == 0).double().mean())
