@@ -22,8 +22,8 @@ def test_trajectory_jacobian_matches_autograd(activation):
     assert tr.jacobian_norm[0, -1] == pytest.approx(float(torch.linalg.matrix_norm(jac, 2)),
                                                     rel=1e-4)
     assert tr.states.shape == (1, 6, 16) and tr.length == 6
-    np.testing.assert_allclose(tr.state_norm[0, -1],
-                               float(net.forward_states(x, h0)[1][-1].detach().norm()), rtol=1e-5)
+    last = net.forward_states(x, h0)[1][-1].detach()
+    np.testing.assert_allclose(tr.state_norm[0, -1], float(last.norm()), rtol=1e-5)
 
 
 def test_trajectory_obeys_the_pascanu_bound_and_tanh_stays_bounded():
@@ -46,6 +46,14 @@ def test_trajectory_every_leaves_nans_and_keeps_the_last_step():
     # identity recurrence, zero input, positive state: every unit stays active, J = I
     np.testing.assert_allclose(tr.jacobian_norm[:, -1], 1.0)
     np.testing.assert_allclose(tr.derivatives, 1.0)
+
+
+def test_driven_trajectory_uses_a_scaled_orthogonal_matrix():
+    tr = recurrence.driven_trajectory("relu", 1.3, length=12, hidden=8, batch=3, every=12)
+    np.testing.assert_allclose(np.linalg.svd(tr.W, compute_uv=False), 1.3, rtol=1e-5)
+    assert tr.states.shape == (3, 12, 8) and np.isfinite(tr.jacobian_norm[:, -1]).all()
+    again = recurrence.driven_trajectory("relu", 1.3, length=12, hidden=8, batch=3, every=12)
+    np.testing.assert_array_equal(again.states, tr.states)
 
 
 def test_trajectory_rejects_bad_input():

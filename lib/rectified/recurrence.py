@@ -22,8 +22,8 @@ from torch import nn
 
 from .models import ElmanRNN, _generator, init_linear_, resolve_device
 
-__all__ = ["Trajectory", "trajectory", "driven_trajectory", "gaussian_matrix", "power_and_product_norms",
-           "LSTMNet"]
+__all__ = ["Trajectory", "trajectory", "driven_trajectory", "gaussian_matrix",
+           "power_and_product_norms", "LSTMNet"]
 
 
 @dataclass(frozen=True)
