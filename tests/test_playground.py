@@ -85,3 +85,29 @@ def test_dead_units_are_crossed_out():
 def test_frame_times_benchmark_returns_one_time_per_frame():
     times = P.frame_times(P.PlaygroundState(), frames=3, steps_per_frame=2)
     assert times.shape == (3,) and np.all(times > 0)
+
+
+def test_widget_steps_resets_and_loads_states_from_text_and_presets():
+    box = P.widget("data=xor widths=4 lr=0.1", steps_per_frame=3)
+    c = box.controls
+    assert box.run().state.dataset == "xor" and c["widths"].value == "4"
+    c["step"].click()
+    c["play"].value = 1            # one tick of the play button
+    assert box.run().step_count == 6
+    c["reset"].click()
+    assert box.run().step_count == 0
+    c["text"].value = "data=spiral act=tanh widths=5-5"
+    assert box.run().state.activation == "tanh" and c["activation"].value == "tanh"
+    c["preset"].value = "sine with ReLU"
+    assert box.run().state.dataset == "sine" and c["text"].value == P.PRESETS["sine with ReLU"].replace(" act=relu", "")
+    c["widths"].value = "3-3"
+    assert box.run().state.widths == (3, 3)
+    c["widths"].value = "0"
+    assert "widths must be" in box.children[0].children[3].children[1].value
+    c["text"].value = "nonsense"
+    assert "cannot read" in box.children[0].children[3].children[1].value
+
+
+def test_widget_says_in_static_html_that_it_needs_a_kernel():
+    bundle = P.widget("data=xor widths=2")._repr_mimebundle_()
+    assert "running kernel" in bundle["text/html"]

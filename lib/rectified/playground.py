@@ -27,7 +27,7 @@ import torch
 from . import activations, data, models, plots
 from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
 
-__all__ = ["PlaygroundState", "Run", "render", "PRESETS", "ACTIVATIONS", "DATASETS",
+__all__ = ["PlaygroundState", "Run", "render", "widget", "PRESETS", "ACTIVATIONS", "DATASETS",
            "frame_times"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "tanh",
@@ -325,3 +325,118 @@ def frame_times(state: PlaygroundState, frames: int = 20, steps_per_frame: int =
         plt.close(fig)
         times.append(time.perf_counter() - start)
     return np.asarray(times)
+
+
+def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: int = 10,
+           interval_ms: int = 200):
+    """The live playground: controls for the state, play / pause (the play button), step,
+    reset, and a text box holding the state's short text form (paste one to load it).
+
+    Needs a running kernel. Returns the widget box; ``box.run()`` gives the current
+    :class:`Run`.
+    """
+    import ipywidgets as w
+    from IPython.display import display
+
+    if isinstance(state, str):
+        state = PlaygroundState.decode(state)
+    current = {"run": Run(state)}
+    style = {"description_width": "initial"}
+    preset = w.Dropdown(options=["(custom)"] + list(PRESETS), value="(custom)",
+                        description="preset", style=style)
+    text = w.Text(value=state.encode(), description="state", style=style,
+                  layout=w.Layout(width="34em"))
+    fields = {
+        "dataset": w.Dropdown(options=list(DATASETS), description="data"),
+        "activation": w.Dropdown(options=list(ACTIVATIONS), description="activation"),
+        "widths": w.Text(description="widths", layout=w.Layout(width="14em")),
+        "lr": w.FloatLogSlider(min=-4, max=1, step=0.25, description="lr",
+                               continuous_update=False),
+        "optimizer": w.Dropdown(options=list(_OPTIMIZERS), description="optimiser"),
+        "batch_size": w.IntSlider(min=1, max=64, description="batch", continuous_update=False),
+        "l2": w.FloatText(description="L2", layout=w.Layout(width="12em")),
+        "grad_at_zero": w.Dropdown(options=[0.0, 0.5, 1.0], description="ReLU'(0)"),
+        "noise": w.FloatSlider(min=0, max=0.5, step=0.01, description="noise",
+                               continuous_update=False),
+    }
+    play = w.Play(interval=interval_ms, max=10**6, description="play")
+    step_button = w.Button(description="step", icon="step-forward")
+    reset_button = w.Button(description="reset", icon="undo")
+    message = w.HTML()
+    out = w.Output()
+    syncing = {"on": False}
+
+    def show_state(s: PlaygroundState):
+        syncing["on"] = True
+        for name, control in fields.items():
+            value = getattr(s, name)
+            control.value = "-".join(map(str, value)) if name == "widths" else value
+        text.value = s.encode()
+        syncing["on"] = False
+
+    def draw():
+        fig = render(current["run"])
+        with out:
+            out.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)
+
+    def load(s: PlaygroundState):
+        current["run"] = Run(s)
+        show_state(s)
+        message.value = ""
+        draw()
+
+    def on_field(_):
+        if syncing["on"]:
+            return
+        try:
+            values = {n: (tuple(int(v) for v in c.value.split("-")) if n == "widths" else c.value)
+                      for n, c in fields.items()}
+            load(dataclasses.replace(current["run"].state, **values))
+        except ValueError as exc:
+            message.value = f"<span style='color:#b00'>{exc}</span>"
+
+    def on_text(_):
+        if syncing["on"]:
+            return
+        try:
+            load(PlaygroundState.decode(text.value))
+        except ValueError as exc:
+            message.value = f"<span style='color:#b00'>{exc}</span>"
+
+    def on_preset(change):
+        if change["new"] in PRESETS:
+            load(PlaygroundState.decode(PRESETS[change["new"]]))
+
+    def on_tick(_):
+        current["run"].step(steps_per_frame)
+        draw()
+
+    for control in fields.values():
+        control.observe(on_field, names="value")
+    text.observe(on_text, names="value")
+    preset.observe(on_preset, names="value")
+    play.observe(on_tick, names="value")
+    step_button.on_click(lambda _: on_tick(None))
+    reset_button.on_click(lambda _: load(current["run"].state))
+    show_state(state)
+    draw()
+    controls = w.VBox([
+        w.HBox([preset, play, step_button, reset_button]),
+        w.HBox([fields["dataset"], fields["noise"], fields["activation"], fields["widths"]]),
+        w.HBox([fields["lr"], fields["optimizer"], fields["batch_size"], fields["l2"],
+                fields["grad_at_zero"]]),
+        w.HBox([text, message]),
+    ])
+    from .widgets import _LiveBox
+
+    box = _LiveBox([controls, out])
+    box.static_html = (
+        "<p class='rw-note'><em>The live playground trains a network in a running kernel, "
+        "so it cannot run in this static page. Open the notebook (launch buttons at the "
+        "top) to use it; the gallery above shows each preset's final state.</em></p>")
+    box.run = lambda: current["run"]
+    box.controls = {"preset": preset, "text": text, "play": play, "step": step_button,
+                    "reset": reset_button, **fields}
+    return box
