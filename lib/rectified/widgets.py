@@ -961,7 +961,9 @@ def render_activation_signal(state: ActivationSignalState):
     params = {key: float(state.param)} if key else {}
     act = activations.get(state.name, **params)
     colour = plots.color(act.name)
-    fig, axes = plt.subplots(2, 2, figsize=(8.4, 5.8), layout="constrained")
+    # a fixed layout: the constrained layout engine would double the drawing time of a frame
+    fig, axes = plt.subplots(2, 2, figsize=(8.4, 5.8), layout="none")
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.09, top=0.89, wspace=0.28, hspace=0.45)
     ax_f, ax_h, ax_m, ax_v = axes.ravel()
 
     x = np.linspace(-4, 4, 801)
@@ -980,10 +982,11 @@ def render_activation_signal(state: ActivationSignalState):
 
     means, variances = moments.deep_moments(state.name, state.depth, state.width, n=256,
                                             init=state.init, seed=state.seed, **params)
-    q = moments.variance_map(state.name, state.depth, 1.0, state.init, **params)
-    # layer l's output is f(z) with z ~ N(0, q_{l-1}) when the input has variance 1
+    # infinite width: layer l outputs f(z), z ~ N(0, q_l), with q_1 = gain × (input variance 1)
+    gain = moments.INIT_GAIN[state.init]
+    q = moments.variance_map(state.name, state.depth - 1, gain, gain, **params)
     exact = np.array([moments.gaussian_moments(state.name, 0.0, qq, **params)
-                      for qq in q[:-1]]) if np.all(np.isfinite(q)) and q.max() < 1e12 else None
+                      for qq in q]) if np.all(np.isfinite(q)) and q.max() < 1e12 else None
     layers = np.arange(state.depth + 1)
     ax_m.plot(layers, means, color=colour, marker="o", ms=3, label=f"width {state.width}")
     ax_v.plot(layers, variances, color=colour, marker="o", ms=3, label=f"width {state.width}")
