@@ -148,3 +148,12 @@ def test_render_training_speed_draws_seeds_target_and_best_of_others():
     with pytest.raises(ValueError, match="no runs"):
         widgets.render_training_speed(widgets.SpeedState("gelu"), runs)
     plt.close("all")
+
+
+def test_epochs_to_target_interpolates_between_records():
+    h = History(config={}, epoch=[0.0, 1.0, 2.0, 3.0], train_acc=[0.1, 0.5, 0.9, 1.0])
+    assert ensemble.epochs_to_target(h, 0.9) == 2.0
+    assert ensemble.epochs_to_target(h, 0.7) == 2.0
+    assert ensemble.epochs_to_target(h, 0.7, interpolate=True) == pytest.approx(1.5)
+    assert ensemble.epochs_to_target(h, 0.05, interpolate=True) == 0.0
+    assert ensemble.epochs_to_target(h, 1.5, interpolate=True) == math.inf

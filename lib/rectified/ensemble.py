@@ -278,11 +278,22 @@ def train_ensemble(ens: MLPEnsemble, data: Dataset, cfgs: Sequence[TrainConfig],
     return hists
 
 
-def epochs_to_target(hist: History, target_acc: float) -> float:
+def epochs_to_target(hist: History, target_acc: float, interpolate: bool = False) -> float:
     """Epochs until the training accuracy first reaches ``target_acc``; ``inf`` when it
-    never does (a stalled or diverged run)."""
+    never does (a stalled or diverged run).
+
+    ``interpolate=True`` estimates the crossing between the last record below the target
+    and the first at or above it by linear interpolation of the accuracy, instead of
+    returning the record's epoch (a finer answer from coarse records).
+    """
     e = hist.first_epoch_reaching("train_acc", target_acc)
-    return math.inf if e is None else float(e)
+    if e is None:
+        return math.inf
+    j = hist.epoch.index(e)
+    if not interpolate or j == 0:
+        return float(e)
+    (e0, e1), (a0, a1) = hist.epoch[j - 1:j + 1], hist.train_acc[j - 1:j + 1]
+    return float(e0 + (e1 - e0) * (target_acc - a0) / (a1 - a0))
 
 
 def best_by_median(results: Mapping[object, Sequence[float]]):
