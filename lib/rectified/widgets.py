@@ -995,6 +995,13 @@ def render_activation_signal(state: ActivationSignalState):
         ax_v.plot(layers[1:], exact[:, 1], color="k", ls="--", lw=1.2, label="infinite width")
     ax_m.axhline(0, color="grey", lw=0.8)
     ax_v.axhline(1, color="grey", lw=0.8)
+    # fixed minimum ranges, so that finite-width noise around a steady state looks like noise
+    m_all = np.concatenate([means, exact[:, 0]]) if exact is not None else means
+    v_all = np.concatenate([variances, exact[:, 1]]) if exact is not None else variances
+    v_pos = v_all[np.isfinite(v_all) & (v_all > 0)]
+    ax_m.set_ylim(min(np.nanmin(m_all), -0.5) - 0.05, max(np.nanmax(m_all), 1.0) + 0.05)
+    ax_v.set_ylim(min(v_pos.min() / 1.5, 0.1) if v_pos.size else 1e-3,
+                  max(v_pos.max() * 1.5, 10.0) if v_pos.size else 10.0)
     ax_m.set(xlabel="layer (0 = input)", ylabel="mean of outputs", title="mean through depth")
     ax_v.set(xlabel="layer (0 = input)", ylabel="variance of outputs",
              title="variance through depth", yscale="log")
