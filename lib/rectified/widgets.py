@@ -700,12 +700,12 @@ def render_training_speed(state: SpeedState, runs):
     def curve(h):
         return np.asarray(h.epoch), 100 * (1 - np.asarray(h.train_acc))
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(5.6, 3.9))
     for other in acts:
         if other == state.activation:
             continue
-        table = {v: [epochs_to_target(h, state.target) for h in runs[(other, v, state.inputs,
-                                                                      state.depth)]]
+        table = {v: [epochs_to_target(h, state.target, interpolate=True)
+                     for h in runs[(other, v, state.inputs, state.depth)]]
                  for v in sorted(k[1] for k in cells if k[0] == other)}
         best, _ = best_by_median(table)
         for i, h in enumerate(runs[(other, best, state.inputs, state.depth)]):
@@ -716,18 +716,21 @@ def render_training_speed(state: SpeedState, runs):
         ax.plot(*curve(h), color=plots.color(state.activation), lw=2,
                 label=f"{state.activation}, lr {lr:g} ({len(hists)} seeds)" if i == 0 else None)
     ax.axhline(err_pct, color="k", lw=1, ls=":", label=f"target: {err_pct:g}% error")
-    epochs = [epochs_to_target(h, state.target) for h in hists]
+    epochs = [epochs_to_target(h, state.target, interpolate=True) for h in hists]
     med = float(np.median(epochs))
     verdict = (f"median {med:.1f} epochs to target" if np.isfinite(med)
                else "median seed misses the target")
     ax.set_yscale("log")
     ax.set_ylim(1, 100)
+    ticks = [1, 2, 5, 10, 20, 50, 100]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_yticks([], minor=True)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training error (%)")
     depth = f"{state.depth} hidden layer{'s' if state.depth > 1 else ''}"
-    ax.set_title(f"{state.activation}, lr {lr:g}, {state.inputs} inputs, {depth}:\n{verdict}",
-                 fontsize=11)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(f"{state.activation}, lr {lr:g} ({state.inputs}, {depth}):\n{verdict}",
+                 fontsize=12)
+    ax.legend(loc="lower left", fontsize=9)
     return fig
 
 
