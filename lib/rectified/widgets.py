@@ -495,7 +495,7 @@ def render_dead_map(state: DeadMapState, trace=None):
     axes[1].set_xlabel("training step")
     axes[1].set_ylabel("accuracy")
     axes[1].set_title("accuracy")
-    axes[1].legend(loc="lower right")
+    axes[1].legend(loc="center right")
     dead = 1 - np.concatenate([trace.alive(l)[-1] for l in range(len(trace.margin))]).mean()
     end = "diverged" if hist.diverged else f"test accuracy {hist.test_acc[-1]:.2f}"
     fig.suptitle(f"remedy {state.remedy}, lr {state.lr:g}: {dead:.0%} of hidden units dead "
