@@ -20,7 +20,7 @@ def test_init_variances(init, var):
     net = models.MLP(400, [300], 1, init=init, seed=0)
     w = net.linears[0].weight.detach()
     assert abs(float(w.var()) / var - 1) < 0.05
-    assert float(net.linears[0].bias.abs().max()) == 0.0
+    assert float(net.linears[0].bias.detach().abs().max()) == 0.0
 
 
 def test_standard_and_xavier_are_bounded_uniform():
