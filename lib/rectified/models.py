@@ -21,7 +21,7 @@ from . import activations
 
 __all__ = [
     "INITS", "resolve_device", "init_linear_", "MLP", "Maxout", "SmallCNN", "ElmanRNN",
-    "relu_interpolant",
+    "relu_interpolant", "check_knots",
 ]
 
 #: Weight initialisations. fan_in = n inputs of the layer, fan_out = n outputs.
@@ -328,6 +328,18 @@ class ElmanRNN(nn.Module):
         return [self.W_in, self.W_rec, self.out]
 
 
+def check_knots(knots, values) -> tuple[np.ndarray, np.ndarray]:
+    """Knots (strictly increasing) and the values there, as float64 arrays of equal length."""
+    k = np.asarray(knots, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if k.ndim != 1 or k.shape != v.shape or len(k) < 2:
+        raise ValueError(f"knots and values must be 1-D of equal length >= 2, "
+                         f"got shapes {k.shape} and {v.shape}")
+    if np.any(np.diff(k) <= 0):
+        raise ValueError("knots must be strictly increasing")
+    return k, v
+
+
 def relu_interpolant(knots, values) -> MLP:
     """A one-hidden-layer ReLU MLP (1 → len(knots)−1 → 1) that equals the straight-line
     interpolation of (knots, values) on [knots[0], knots[-1]].
@@ -336,13 +348,7 @@ def relu_interpolant(knots, values) -> MLP:
     each unit adds exactly one kink. Left of the first knot the net is constant; right of
     the last knot it continues the last slope. Why-nonlinearity chapter.
     """
-    k = np.asarray(knots, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    if k.ndim != 1 or k.shape != v.shape or len(k) < 2:
-        raise ValueError(f"knots and values must be 1-D of equal length >= 2, "
-                         f"got shapes {k.shape} and {v.shape}")
-    if np.any(np.diff(k) <= 0):
-        raise ValueError("knots must be strictly increasing")
+    k, v = check_knots(knots, values)
     slopes = np.diff(v) / np.diff(k)
     dslope = np.diff(slopes, prepend=0.0)
     m = len(slopes)

@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import models
+
 __all__ = ["TARGETS", "max_of_lines", "chords", "convex_lines", "dc_split", "best_convex_fit",
            "MaxoutFit", "fit_maxout_1d"]
 
@@ -46,24 +48,13 @@ def max_of_lines(x, lines) -> np.ndarray:
     return (x[..., None] * lines[:, 0] + lines[:, 1]).max(axis=-1)
 
 
-def _knots(knots, values):
-    t = np.asarray(knots, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    if t.ndim != 1 or t.shape != v.shape or len(t) < 2:
-        raise ValueError(f"knots and values must be 1-D of equal length >= 2, "
-                         f"got shapes {t.shape} and {v.shape}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("knots must be strictly increasing")
-    return t, v
-
-
 def chords(knots, values) -> np.ndarray:
     """The lines through consecutive points (t_i, v_i), shape (len(knots) − 1, 2).
 
     For a convex target their max is exactly the straight-line interpolant on
     [t_0, t_last], which is why one maxout unit can follow any convex function.
     """
-    t, v = _knots(knots, values)
+    t, v = models.check_knots(knots, values)
     slopes = np.diff(v) / np.diff(t)
     return np.column_stack([slopes, v[:-1] - slopes * t[:-1]])
 
@@ -92,7 +83,7 @@ def dc_split(knots, values) -> tuple[np.ndarray, np.ndarray]:
     decreases a kink of h (Goodfellow et al. 2013 use this to show that two maxout units
     approximate any continuous function).
     """
-    t, v = _knots(knots, values)
+    t, v = models.check_knots(knots, values)
     slopes = np.diff(v) / np.diff(t)
     dslope = np.diff(slopes)
     inner = t[1:-1]
