@@ -44,8 +44,9 @@ def load_register(path) -> dict:
 
 
 def slugify(title: str) -> str:
-    """The anchor MyST gives a heading: lower case, spaces to hyphens, punctuation dropped."""
-    plain = re.sub(r"[`*_]", "", re.sub(r"\$([^$]*)\$", r"\1", title))
+    """The anchor MyST gives a heading: from its text and inline code only (math is left
+    out), lower case, spaces to hyphens, punctuation dropped."""
+    plain = re.sub(r"[`*_]", "", re.sub(r"\$[^$]*\$", "", title))
     return _SLUG_CLEAN.sub("", plain.lower().replace(" ", "-"))
 
 
