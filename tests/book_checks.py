@@ -75,15 +75,13 @@ def tagged_ids(path: Path) -> dict[str, list[str]]:
 
 
 def register_gaps(root: Path) -> tuple[list[str], list[str]]:
-    """For chapters that exist: (IDs with no tagged markdown cell, claims whose tagged cell
-    does not start with a bold verdict)."""
+    """(IDs with no tagged markdown cell in their chapter — a missing chapter answers
+    nothing —, claims whose tagged cell does not start with a bold verdict)."""
     reg = register(root)
     missing, verdictless = [], []
     for key, entry in reg["entries"].items():
         path = root / "book" / f"{entry['chapter']}.ipynb"
-        if not path.exists():
-            continue
-        found = tagged_ids(path).get(key)
+        found = tagged_ids(path).get(key) if path.exists() else None
         if not found:
             missing.append(key)
         elif key.startswith("C") and not any(s.lstrip().startswith("**Verdict") for s in found):
