@@ -809,7 +809,7 @@ class FitState:
     n_units: int = 8
     seed: int = 0
     target: str = "sine"
-    steps: int = 600
+    steps: int = 400
     lr: float = 0.03
     view: float = 10.0
 
