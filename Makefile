@@ -34,7 +34,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --cov=rectified --cov-report=term --cov-fail-under=90
 
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax book -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 book -p no:cacheprovider
 
 ## browser: open every page of the built book (make book) in Debian's Chromium
 browser: $(STAMP)
