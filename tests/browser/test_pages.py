@@ -26,7 +26,7 @@ ALLOWED_CONSOLE = []
 
 
 def _open(browser, url):
-    """Load a page, wait for MathJax to finish, and return (page, events, seconds)."""
+    """Load a page and return (page, events, seconds from navigation to the load event)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     events = {"console": [], "failed": [], "external": []}
     origin = url.split("/", 3)[:3]
@@ -43,15 +43,6 @@ def _open(browser, url):
 
     page.on("request", on_request)
     page.goto(url, wait_until="load")
-    if page.locator('script[src*="tex-mml-chtml"]').count():
-        # MathJax loads its components asynchronously, then typesets; wait (at most 10 s;
-        # the budget assertion below is much tighter) until no math is left untypeset.
-        try:
-            page.wait_for_function(
-                "() => document.querySelectorAll('.math:not(:has(mjx-container))').length === 0",
-                timeout=10_000)
-        except Exception:
-            pass   # reported precisely by the raw-TeX check
     # time from the start of navigation to a loaded, typeset page, as the page measures it
     seconds = page.evaluate("performance.now()") / 1000
     return page, events, seconds
@@ -90,10 +81,17 @@ def test_page_loads_cleanly(browser, site_url, path):
         }""")
         assert broken == [], f"images that did not load on {path}: {broken}"
 
+        # math is typeset at build time: every math element holds KaTeX's markup, none of
+        # it KaTeX's red error text, and its fonts are in use
         untypeset = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
-            .filter(el => !el.querySelector('mjx-container'))
+            .filter(el => !el.querySelector('.katex') || el.querySelector('.katex-error'))
             .map(el => el.textContent.slice(0, 60))""")
         assert untypeset == [], f"math left as raw TeX on {path}: {untypeset}"
+        if page.locator(".katex").count():
+            fonts = page.evaluate("""async () => { await document.fonts.ready;
+                return Array.from(document.fonts).filter(f => f.family.startsWith('KaTeX'))
+                    .map(f => f.status); }""")
+            assert "loaded" in fonts and "error" not in fonts, f"KaTeX fonts on {path}: {fonts}"
         raw = page.evaluate(r"""() => Array.from(
                 document.querySelectorAll('article p, article li, article td, article th'))
             .map(el => el.innerText)
