@@ -1,3 +1,6 @@
+import io
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -78,8 +81,57 @@ def test_dead_units_are_crossed_out():
     with torch.no_grad():
         run.model.linears[0].bias[:] = -100.0
     fig = P.render(run)
-    crossed = [ax for ax in fig.axes[2:] if len(ax.lines) == 2]
+    crossed = [ax for ax in fig.axes[2:] if sum(line.get_visible() for line in ax.lines) == 2]
     assert len(crossed) == 4
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+@pytest.mark.parametrize("text", ["data=ring act=relu widths=3-3-3 lr=0.03",
+                                  "data=sine widths=6", "data=xor act=maxout k=2 widths=5"])
+def test_a_live_frame_is_the_same_picture_as_a_full_redraw(text):
+    """The live scene keeps a bitmap of the still parts and redraws only what changes; the
+    result must be what drawing the whole figure from scratch gives, frame after frame,
+    including after the loss axes grow."""
+    live = P.Scene(P.Run(P.PlaygroundState.decode(text)), live=True)
+    limits = []
+    for steps in (0, 7, 0, 120):
+        live.run.step(steps)
+        frame = _pixels(live.update().frame())
+        limits.append(live._loss_limits)
+        fig = P.render(live.run)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=72)
+        plt.close(fig)
+        full = _pixels(buf.getvalue())
+        assert frame.shape == full.shape
+        # anti-aliased edges may differ by a shade where a redrawn artist meets the bitmap
+        assert np.mean(np.abs(frame - full) > 8) < 0.0005, text
+    # the whole figure is drawn once, then again only when the loss axes change (at the
+    # latest when training passes 100 steps)
+    changes = sum(a != b for a, b in zip(limits, limits[1:]))
+    assert limits[-1][0] == 200 and changes >= 1
+    assert live.full_draws == 1 + changes
+
+
+def test_loss_axes_grow_rarely_in_whole_steps():
+    run = P.Run(P.PlaygroundState.decode("data=xor widths=4"))
+    assert P._loss_limits(run)[0] == 100
+    run.step(150)
+    xmax, lo, hi = P._loss_limits(run)
+    assert xmax == 200 and lo <= min(run.train_loss) and hi >= max(run.test_loss)
+    assert np.log10(lo) == int(np.log10(lo)) and np.log10(hi) == int(np.log10(hi))
+    run.train_loss[:], run.test_loss[:] = [np.nan] * len(run.steps), [np.inf] * len(run.steps)
+    assert P._loss_limits(run) == (200, 0.1, 10.0)     # a diverged run still gets axes
+
+
+def test_only_a_live_scene_makes_frames():
+    with pytest.raises(ValueError, match="live=True"):
+        P.Scene(P.Run(P.PlaygroundState())).frame()
 
 
 def test_frame_times_benchmark_returns_one_time_per_frame():
@@ -91,17 +143,23 @@ def test_widget_steps_resets_and_loads_states_from_text_and_presets():
     box = P.widget("data=xor widths=4 lr=0.1", steps_per_frame=3)
     c = box.controls
     assert box.run().state.dataset == "xor" and c["widths"].value == "4"
+    picture = box.children[1]
+    before = bytes(picture.value)
+    assert before.startswith(b"\x89PNG\r\n\x1a\n")
     c["step"].click()
+    assert bytes(picture.value) != before   # a new frame after every step
     c["play"].value = 1            # one tick of the play button
     assert box.run().step_count == 6
     c["reset"].click()
     assert box.run().step_count == 0
     c["text"].value = "data=spiral act=tanh widths=5-5"
     assert box.run().state.activation == "tanh" and c["activation"].value == "tanh"
+    assert c["preset"].value == "(custom)"
     c["preset"].value = "sine with ReLU"
     assert box.run().state.dataset == "sine" and c["text"].value == P.PRESETS["sine with ReLU"].replace(" act=relu", "")
     c["widths"].value = "3-3"
-    assert box.run().state.widths == (3, 3)
+    assert box.run().state.widths == (3, 3) and c["preset"].value == "(custom)"
+    assert P.widget(P.PRESETS["ring, ReLU"]).controls["preset"].value == "ring, ReLU"
     c["widths"].value = "0"
     assert "widths must be" in box.children[0].children[3].children[1].value
     c["text"].value = "nonsense"

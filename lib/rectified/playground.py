@@ -28,7 +28,7 @@ import torch
 from . import activations, data, models, plots
 from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
 
-__all__ = ["PlaygroundState", "Run", "render", "widget", "PRESETS", "ACTIVATIONS", "DATASETS",
+__all__ = ["PlaygroundState", "Run", "Scene", "render", "widget", "PRESETS", "ACTIVATIONS", "DATASETS",
            "frame_times"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "tanh",
@@ -228,118 +228,255 @@ class Run:
 
 
 _GRID = 48   # heat-map resolution: small enough for a fast redraw
+_EXTENT = 1.4
 
 
-@torch.no_grad()
-def render(run: Run, max_units: int = 8):
-    """The playground's picture of a run: the model's output over the input space with the
-    train (filled) and test (hollow) points, the loss curves, and a heat-map of every unit
-    of the last hidden layer (dead units crossed out)."""
-    s, model = run.state, run.model
-    model.eval()
-    # a fixed layout: constrained layout would cost two thirds of every frame's drawing
-    fig = plt.figure(figsize=(9.0, 4.6), layout="none")
-    grid = fig.add_gridspec(2, 4, width_ratios=[2.2, 2.2, 1, 1], height_ratios=[1, 1],
-                            left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.35,
-                            hspace=0.45)
-    ax_main = fig.add_subplot(grid[:, 0:2])
-    ax_loss = fig.add_subplot(grid[0, 2:])
-    dead = run.dead_units()
-    last = len(s.widths) - 1
-    if s.is_regression:
-        x = np.linspace(-5, 5, 200, dtype=np.float32)[:, None]
-        pred = model(torch.as_tensor(x)).numpy().ravel()
-        ax_main.scatter(run.data.X_train[:, 0], run.data.y_train[:, 0], s=8, color="0.5",
-                        label="train")
-        ax_main.scatter(run.data.X_test[:, 0], run.data.y_test[:, 0], s=12, facecolor="none",
-                        edgecolor="0.3", label="test")
-        ax_main.plot(x[:, 0], pred, color=plots.color(s.activation), label="network")
-        ax_main.axvspan(-5, -4, color="0.9")
-        ax_main.axvspan(4, 5, color="0.9")
-        ax_main.set_xlabel("$x$ (shaded: outside the training interval)")
-        ax_main.set_ylabel("$y$")
-        ax_main.legend(loc="lower left")
-        _, _, posts = model.forward_hidden(torch.as_tensor(x))
-        unit_maps = posts[last].numpy().T[:, None, :]          # (units, 1, 200)
-    else:
-        # imshow of P(class 1) plus its 0.5 contour: much faster to redraw than contourf
-        g = np.linspace(-1.4, 1.4, _GRID, dtype=np.float32)
-        gx, gy = np.meshgrid(g, g)
-        out, _, posts = model.forward_hidden(torch.as_tensor(np.c_[gx.ravel(), gy.ravel()]))
-        prob = torch.softmax(out, 1)[:, 1].numpy().reshape(_GRID, _GRID)
-        ax_main.imshow(prob, origin="lower", extent=(-1.4, 1.4, -1.4, 1.4), cmap="RdBu_r",
-                       vmin=0, vmax=1, alpha=0.45)
-        if prob.min() < 0.5 < prob.max():
-            ax_main.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.2)
-        for c, col in zip((0, 1), ("#1f77b4", "#ff7f0e")):
-            tr, te = run.data.y_train == c, run.data.y_test == c
-            ax_main.scatter(*run.data.X_train[tr].T, s=8, color=col, edgecolor="none")
-            ax_main.scatter(*run.data.X_test[te].T, s=12, facecolor="none", edgecolor=col,
-                            linewidth=0.8)
-        ax_main.set_xlim(-1.4, 1.4)
-        ax_main.set_ylim(-1.4, 1.4)
-        ax_main.set_aspect("equal")
-        ax_main.set_xlabel("$x_1$ (filled: train, hollow: test)")
-        ax_main.set_ylabel("$x_2$")
-        unit_maps = posts[last].numpy().T.reshape(-1, _GRID, _GRID)
-    train_acc, test_acc = run.accuracy()
-    acc = "" if s.is_regression else f", train/test acc {train_acc:.2f}/{test_acc:.2f}"
-    ax_main.set_title(f"{s.activation}, widths {'-'.join(map(str, s.widths))}, "
-                      f"step {run.step_count}{acc}" + (" — DIVERGED" if run.diverged else ""),
-                      fontsize=10)
-    ax_loss.plot(run.steps, run.train_loss, label="train", color="k")
-    ax_loss.plot(run.steps, run.test_loss, label="test", color="k", ls="--")
-    ax_loss.set_yscale("log")
-    # few ticks: laying out tick labels is most of a frame's drawing time
-    ax_loss.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0), numticks=4))
-    ax_loss.yaxis.set_minor_locator(ticker.NullLocator())
-    ax_loss.xaxis.set_major_locator(ticker.MaxNLocator(3))
-    ax_main.xaxis.set_major_locator(ticker.MaxNLocator(5))
-    ax_main.yaxis.set_major_locator(ticker.MaxNLocator(5))
-    ax_main.grid(False)
-    ax_loss.set_xlabel("step")
-    ax_loss.set_ylabel("loss")
-    ax_loss.set_title("loss", fontsize=10)
-    ax_loss.legend(fontsize=8)
-    n_show = min(len(unit_maps), max_units)
-    sub = grid[1, 2:].subgridspec(2, max(1, math.ceil(n_show / 2)), wspace=0.05, hspace=0.05)
-    for j in range(n_show):
-        ax = fig.add_subplot(sub[j % 2, j // 2])
-        if s.is_regression:
-            ax.plot(unit_maps[j, 0], color=plots.color(s.activation), lw=1)
+class Scene:
+    """The playground's picture of a run, built once and then updated in place: the model's
+    output over the input space with the train (filled) and test (hollow) points, the loss
+    curves, and a heat-map of every unit of the last hidden layer (dead units crossed out).
+
+    ``Scene(run).figure`` is a Matplotlib figure like any other (:func:`render`). With
+    ``live=True`` the scene is drawn for animation instead: everything training does not
+    change (axes, tick labels, unit frames) is drawn once and kept as a bitmap, and
+    :meth:`frame` redraws only what changed since, returning the picture as PNG bytes. The
+    bitmap is redrawn only when the loss axes must grow.
+    """
+
+    def __init__(self, run: Run, max_units: int = 8, live: bool = False, dpi: float = 72):
+        self.run, self.live = run, live
+        s = run.state
+        if live:
+            # no pyplot: a live scene is never shown by the notebook's inline backend
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(9.0, 4.6), dpi=dpi, layout="none")
+            FigureCanvasAgg(fig)
         else:
-            ax.imshow(unit_maps[j], origin="lower", cmap="viridis")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if dead[last][j]:
-            ax.plot([0, 1], [0, 1], transform=ax.transAxes, color="r", lw=1.5)
-            ax.plot([0, 1], [1, 0], transform=ax.transAxes, color="r", lw=1.5)
-    n_dead = int(sum(d.sum() for d in dead))
-    n_units = int(sum(len(d) for d in dead))
-    fig.text(0.77, 0.02, f"last hidden layer's units; dead: {n_dead} of {n_units} in all layers",
-             ha="center", fontsize=8)
-    return fig
+            # a fixed layout: constrained layout would cost most of a frame's drawing
+            fig = plt.figure(figsize=(9.0, 4.6), layout="none")
+        self.figure = fig
+        grid = fig.add_gridspec(2, 4, width_ratios=[2.2, 2.2, 1, 1], height_ratios=[1, 1],
+                                left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.35,
+                                hspace=0.45)
+        ax = self.ax_main = fig.add_subplot(grid[:, 0:2])
+        ax_loss = self.ax_loss = fig.add_subplot(grid[0, 2:])
+        self._dynamic = []     # (artist, axes or None): what a live frame redraws
+        color = plots.color(s.activation)
+        if s.is_regression:
+            self._x = np.linspace(-5, 5, 200, dtype=np.float32)[:, None]
+            d = run.data
+            ax.scatter(d.X_train[:, 0], d.y_train[:, 0], s=8, color="0.5", label="train")
+            ax.scatter(d.X_test[:, 0], d.y_test[:, 0], s=12, facecolor="none",
+                       edgecolor="0.3", label="test")
+            (self._pred,) = ax.plot(self._x[:, 0], np.zeros(200), color=color,
+                                    label="network")
+            self._track(self._pred, ax)
+            ax.axvspan(-5, -4, color="0.9")
+            ax.axvspan(4, 5, color="0.9")
+            # fixed limits around the targets: a wild early fit leaves the view, not the data
+            y = np.concatenate([d.y_train[:, 0], d.y_test[:, 0]])
+            pad = 0.25 * (y.max() - y.min()) + 1e-3
+            ax.set_xlim(-5, 5)
+            ax.set_ylim(y.min() - pad, y.max() + pad)
+            ax.set_xlabel("$x$ (shaded: outside the training interval)")
+            ax.set_ylabel("$y$")
+            ax.legend(loc="lower left")
+        else:
+            g = np.linspace(-_EXTENT, _EXTENT, _GRID, dtype=np.float32)
+            self._gx, self._gy = np.meshgrid(g, g)
+            extent = (-_EXTENT, _EXTENT, -_EXTENT, _EXTENT)
+            # imshow of P(class 1) plus its 0.5 contour: much faster to redraw than contourf
+            self._prob = ax.imshow(np.zeros((_GRID, _GRID)), origin="lower", extent=extent,
+                                   cmap="RdBu_r", vmin=0, vmax=1, alpha=0.45)
+            self._track(self._prob, ax)
+            self._contour = None
+            d = run.data
+            for c, col in zip((0, 1), ("#1f77b4", "#ff7f0e")):
+                tr, te = d.y_train == c, d.y_test == c
+                self._track(ax.scatter(*d.X_train[tr].T, s=8, color=col, edgecolor="none",
+                                       zorder=3), ax)
+                self._track(ax.scatter(*d.X_test[te].T, s=12, facecolor="none",
+                                       edgecolor=col, linewidth=0.8, zorder=3), ax)
+            ax.set_xlim(-_EXTENT, _EXTENT)
+            ax.set_ylim(-_EXTENT, _EXTENT)
+            ax.set_aspect("equal")
+            ax.set_xlabel("$x_1$ (filled: train, hollow: test)")
+            ax.set_ylabel("$x_2$")
+        ax.set_title(" ", fontsize=10)
+        self._track(ax.title, ax)
+        self._track_spines(ax)
+        (self._train_line,) = ax_loss.plot([], [], label="train", color="k")
+        (self._test_line,) = ax_loss.plot([], [], label="test", color="k", ls="--")
+        self._track(self._train_line, ax_loss)
+        self._track(self._test_line, ax_loss)
+        ax_loss.set_yscale("log")
+        # few ticks: laying out tick labels is most of the drawing time
+        ax_loss.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0), numticks=4))
+        ax_loss.yaxis.set_minor_locator(ticker.NullLocator())
+        ax_loss.xaxis.set_major_locator(ticker.MaxNLocator(3))
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(5))
+        ax.yaxis.set_major_locator(ticker.MaxNLocator(5))
+        ax.grid(False)
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("loss")
+        ax_loss.set_title("loss", fontsize=10)
+        ax_loss.legend(fontsize=8)
+        self._loss_limits = None
+        n_show = min(len(run.dead_units()[-1]), max_units)
+        self.unit_axes, self._units, self._crosses = [], [], []
+        sub = grid[1, 2:].subgridspec(2, max(1, math.ceil(n_show / 2)), wspace=0.05,
+                                      hspace=0.05)
+        for j in range(n_show):
+            u = fig.add_subplot(sub[j % 2, j // 2])
+            if s.is_regression:
+                (art,) = u.plot(self._x[:, 0], np.zeros(200), color=color, lw=1)
+                u.set_ylim(-0.08, 1.08)      # each unit's output scaled to [0, 1]
+            else:
+                art = u.imshow(np.zeros((_GRID, _GRID)), origin="lower", cmap="viridis")
+            self._track(art, u)
+            cross = [u.plot(a, b, transform=u.transAxes, color="r", lw=1.5)[0]
+                     for a, b in (([0, 1], [0, 1]), ([0, 1], [1, 0]))]
+            for line in cross:
+                self._track(line, u)
+            u.set_xticks([])
+            u.set_yticks([])
+            self._track_spines(u)
+            self.unit_axes.append(u)
+            self._units.append(art)
+            self._crosses.append(cross)
+        self._footer = fig.text(0.77, 0.02, " ", ha="center", fontsize=8)
+        self._track(self._footer, None)
+        self._background = None
+        self.full_draws = 0    # how often frame() has drawn the whole figure
+        self.update()
+
+    def _track(self, artist, ax):
+        artist.set_animated(self.live)
+        self._dynamic.append((artist, ax))
+
+    def _track_spines(self, ax):
+        # the frame is drawn above the pictures inside it, so it is redrawn after them
+        for spine in ax.spines.values():
+            self._track(spine, ax)
+
+    @torch.no_grad()
+    def update(self) -> "Scene":
+        """Bring every changing artist up to date with the run."""
+        run, s, model = self.run, self.run.state, self.run.model
+        model.eval()
+        dead = run.dead_units()
+        last = len(s.widths) - 1
+        if s.is_regression:
+            out, _, posts = model.forward_hidden(torch.as_tensor(self._x))
+            self._pred.set_ydata(out.numpy().ravel())
+            maps = posts[last].numpy().T                          # (units, 200)
+        else:
+            grid = np.c_[self._gx.ravel(), self._gy.ravel()]
+            out, _, posts = model.forward_hidden(torch.as_tensor(grid))
+            prob = torch.softmax(out, 1)[:, 1].numpy().reshape(_GRID, _GRID)
+            self._prob.set_data(prob)
+            if self._contour is not None:
+                self._dynamic.remove((self._contour, self.ax_main))
+                self._contour.remove()
+                self._contour = None
+            if np.isfinite(prob).all() and prob.min() < 0.5 < prob.max():
+                self._contour = self.ax_main.contour(self._gx, self._gy, prob, levels=[0.5],
+                                                     colors="k", linewidths=1.2)
+                self._track(self._contour, self.ax_main)
+            maps = posts[last].numpy().T.reshape(-1, _GRID, _GRID)
+        for j, art in enumerate(self._units):
+            m = maps[j]
+            lo, hi = (float(m.min()), float(m.max())) if np.isfinite(m).all() else (0.0, 1.0)
+            if s.is_regression:
+                art.set_ydata((m - lo) / (hi - lo) if hi > lo else np.zeros_like(m))
+            else:
+                art.set_data(m)
+                art.set_clim(lo, hi if hi > lo else lo + 1.0)
+            for line in self._crosses[j]:
+                line.set_visible(bool(dead[last][j]))
+        train_acc, test_acc = run.accuracy()
+        acc = "" if s.is_regression else f", train/test acc {train_acc:.2f}/{test_acc:.2f}"
+        self.ax_main.set_title(
+            f"{s.activation}, widths {'-'.join(map(str, s.widths))}, step {run.step_count}"
+            f"{acc}" + (" — DIVERGED" if run.diverged else ""), fontsize=10)
+        self._train_line.set_data(run.steps, run.train_loss)
+        self._test_line.set_data(run.steps, run.test_loss)
+        limits = _loss_limits(run)
+        if limits != self._loss_limits:
+            self._loss_limits = limits
+            self.ax_loss.set_xlim(0, limits[0])
+            self.ax_loss.set_ylim(*limits[1:])
+            self._background = None
+        n_dead = int(sum(d.sum() for d in dead))
+        n_all = int(sum(len(d) for d in dead))
+        self._footer.set_text(f"last hidden layer's units; dead: {n_dead} of {n_all} "
+                              "in all layers")
+        return self
+
+    def frame(self) -> bytes:
+        """The live picture as PNG bytes: the kept bitmap of the still parts, with the
+        changing artists drawn over it (``live=True`` scenes only)."""
+        if not self.live:
+            raise ValueError("frame() needs a scene built with live=True")
+        import io
+
+        from PIL import Image
+
+        canvas = self.figure.canvas
+        if self._background is None:
+            canvas.draw()          # animated artists are left out of this draw
+            self.full_draws += 1
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist, ax in sorted(self._dynamic, key=lambda p: p[0].get_zorder()):
+            (ax or self.figure).draw_artist(artist)
+        rgba = np.asarray(canvas.buffer_rgba())
+        buf = io.BytesIO()
+        # fast compression: a frame is shown once, on this machine
+        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
 
 
-def frame_times(state: PlaygroundState, frames: int = 20, steps_per_frame: int = 5):
-    """Seconds per widget frame (train ``steps_per_frame`` steps, then render and draw to
-    PNG) for ``frames`` frames: the playground's redraw benchmark."""
-    import io
+def _loss_limits(run: Run) -> tuple[float, float, float]:
+    """Axes limits for the loss curves that change rarely: steps up to the next power of two
+    times 100, losses to whole decades."""
+    xmax = 100.0
+    while xmax < max(run.steps):
+        xmax *= 2
+    losses = np.asarray(run.train_loss + run.test_loss, dtype=float)
+    losses = losses[np.isfinite(losses) & (losses > 0)]
+    if losses.size == 0:
+        return xmax, 0.1, 10.0
+    lo = 10.0 ** math.floor(math.log10(losses.min()))
+    hi = 10.0 ** math.ceil(math.log10(losses.max()))
+    return xmax, lo, hi if hi > lo else lo * 10
 
-    run = Run(state)
+
+def render(run: Run, max_units: int = 8):
+    """The playground's picture of a run (a Matplotlib figure): see :class:`Scene`."""
+    return Scene(run, max_units).figure
+
+
+def frame_times(state: PlaygroundState, frames: int = 20, steps_per_frame: int = 10):
+    """Seconds per live widget frame, as the widget makes them (train ``steps_per_frame``
+    steps, update the scene, draw it to PNG), for ``frames`` frames after the first: the
+    playground's redraw benchmark."""
+    scene = Scene(Run(state), live=True)
+    scene.frame()
     times = []
     for _ in range(frames):
         start = time.perf_counter()
-        run.step(steps_per_frame)
-        fig = render(run)
-        fig.savefig(io.BytesIO(), format="png", dpi=72)
-        plt.close(fig)
+        scene.run.step(steps_per_frame)
+        scene.update().frame()
         times.append(time.perf_counter() - start)
     return np.asarray(times)
 
 
 def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: int = 10,
-           interval_ms: int = 200):
+           interval_ms: int = 120):
     """The live playground: controls for the state, play / pause (the play button), step,
     reset, and a text box holding the state's short text form (paste one to load it).
 
@@ -347,11 +484,10 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
     :class:`Run`.
     """
     import ipywidgets as w
-    from IPython.display import display
 
     if isinstance(state, str):
         state = PlaygroundState.decode(state)
-    current = {"run": Run(state)}
+    current = {"scene": Scene(Run(state), live=True)}
     style = {"description_width": "initial"}
     preset = w.Dropdown(options=["(custom)"] + list(PRESETS), value="(custom)",
                         description="preset", style=style)
@@ -374,7 +510,8 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
     step_button = w.Button(description="step", icon="step-forward")
     reset_button = w.Button(description="reset", icon="undo")
     message = w.HTML()
-    out = w.Output()
+    # the picture is a PNG in an Image widget: a frame replaces its bytes, nothing else
+    picture = w.Image(format="png", layout=w.Layout(width="100%", max_width="900px"))
     syncing = {"on": False}
 
     def show_state(s: PlaygroundState):
@@ -383,17 +520,16 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
             value = getattr(s, name)
             control.value = "-".join(map(str, value)) if name == "widths" else value
         text.value = s.encode()
+        # name the preset this state is, if it is one
+        preset.value = next((name for name, p in PRESETS.items()
+                             if PlaygroundState.decode(p) == s), "(custom)")
         syncing["on"] = False
 
     def draw():
-        fig = render(current["run"])
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
+        picture.value = current["scene"].update().frame()
 
     def load(s: PlaygroundState):
-        current["run"] = Run(s)
+        current["scene"] = Scene(Run(s), live=True)
         show_state(s)
         message.value = ""
         draw()
@@ -404,7 +540,7 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
         try:
             values = {n: (tuple(int(v) for v in c.value.split("-")) if n == "widths" else c.value)
                       for n, c in fields.items()}
-            load(dataclasses.replace(current["run"].state, **values))
+            load(dataclasses.replace(current["scene"].run.state, **values))
         except ValueError as exc:
             message.value = f"<span style='color:#b00'>{exc}</span>"
 
@@ -417,11 +553,11 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
             message.value = f"<span style='color:#b00'>{exc}</span>"
 
     def on_preset(change):
-        if change["new"] in PRESETS:
+        if not syncing["on"] and change["new"] in PRESETS:
             load(PlaygroundState.decode(PRESETS[change["new"]]))
 
     def on_tick(_):
-        current["run"].step(steps_per_frame)
+        current["scene"].run.step(steps_per_frame)
         draw()
 
     for control in fields.values():
@@ -430,7 +566,7 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
     preset.observe(on_preset, names="value")
     play.observe(on_tick, names="value")
     step_button.on_click(lambda _: on_tick(None))
-    reset_button.on_click(lambda _: load(current["run"].state))
+    reset_button.on_click(lambda _: load(current["scene"].run.state))
     show_state(state)
     draw()
     controls = w.VBox([
@@ -442,12 +578,12 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
     ])
     from .widgets import _LiveBox
 
-    box = _LiveBox([controls, out])
+    box = _LiveBox([controls, picture])
     box.static_html = (
         "<p class='rw-note'><em>The live playground trains a network in a running kernel, "
         "so it cannot run in this static page. Open the notebook (launch buttons at the "
         "top) to use it; the gallery above shows each preset's final state.</em></p>")
-    box.run = lambda: current["run"]
+    box.run = lambda: current["scene"].run
     box.controls = {"preset": preset, "text": text, "play": play, "step": step_button,
                     "reset": reset_button, **fields}
     return box
