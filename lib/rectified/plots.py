@@ -147,6 +147,11 @@ def layer_bars(values: Mapping[str, Sequence[float]], ax=None, log: bool = False
         ax.bar(np.arange(1, len(v) + 1) + (i - (len(labels) - 1) / 2) * width, v, width,
                label=label, color=color(label, i))
     ax.set_xticks(np.arange(1, n_layers + 1))
+    return _finish_layer_axes(ax, log, ylabel, title)
+
+
+def _finish_layer_axes(ax, log: bool, ylabel: str, title: str | None):
+    """What every per-layer chart ends with: layer axis label, scale, title, legend."""
     ax.set_xlabel("layer (1 = input side)")
     ax.set_ylabel(ylabel)
     if log:
@@ -206,11 +211,4 @@ def layer_lines(values: Mapping[str, Sequence[float]], ax=None, log: bool = Fals
         kw = {"color": color(label.split(",")[0].split(" ")[0], i), "marker": "o", "ms": 3}
         kw.update(styles.get(label, {}))
         ax.plot(np.arange(1, len(v) + 1), v, label=label, **kw)
-    ax.set_xlabel("layer (1 = input side)")
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    if title:
-        ax.set_title(title)
-    ax.legend()
-    return ax
+    return _finish_layer_axes(ax, log, ylabel, title)
