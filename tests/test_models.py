@@ -39,6 +39,19 @@ def test_asymmetric_init_gives_each_unit_one_positive_entry():
     assert abs(mean_sq_norm - 2.0) < 0.15
 
 
+@pytest.mark.parametrize("init", models.INITS)
+def test_draw_init_is_init_linear_for_one_layer_and_stacks_layers(init):
+    layer = torch.nn.Linear(6, 4)
+    models.init_linear_(layer, init, torch.Generator().manual_seed(5), bias_init=0.2)
+    W, b = models.draw_init(init, 4, 6, torch.Generator().manual_seed(5), bias_init=0.2)
+    assert torch.equal(W, layer.weight.detach()) and torch.equal(b, layer.bias.detach())
+    W, b = models.draw_init(init, 4, 6, torch.Generator().manual_seed(5), batch=(3, 2))
+    assert W.shape == (3, 2, 4, 6) and b.shape == (3, 2, 4)
+    assert not torch.equal(W[0, 0], W[1, 0])          # independent layers
+    with pytest.raises(ValueError, match="known inits"):
+        models.draw_init("glorot", 4, 6, torch.Generator())
+
+
 def test_bias_init_and_init_scale():
     net = models.MLP(10, [20], 2, bias_init=0.1, init_scale=3.0, seed=0)
     assert torch.all(net.linears[0].bias == 0.1)

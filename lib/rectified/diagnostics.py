@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import activations
+from . import activations, models
 
 __all__ = [
     "pre_activations", "dead_mask", "dead_units", "dead_fraction", "activation_rate",
@@ -245,27 +245,13 @@ def max_pre_activation(model: nn.Module, X) -> list[np.ndarray]:
             for z in pre_activations(model, X)]
 
 
-def _stacked_layer(n_nets, fan_in, width, init, bias_init, gen):
-    """Weights (n_nets, width, fan_in) and biases (n_nets, width) drawn as
-    :func:`rectified.models.init_linear_` draws one layer, for n_nets nets at once."""
-    if init == "he":
-        W = torch.randn(n_nets, width, fan_in, generator=gen) * np.sqrt(2.0 / fan_in)
-        return W, torch.full((n_nets, width), float(bias_init))
-    # asymmetric (Lu et al. 2019): one Beta(2, 1) entry per unit among weights and bias
-    full = torch.randn(n_nets, width, fan_in + 1, generator=gen) * np.sqrt(1.5 / fan_in)
-    pick = torch.randint(0, fan_in + 1, (n_nets, width, 1), generator=gen)
-    u = torch.rand(n_nets, width, 1, generator=gen)
-    full.scatter_(2, pick, torch.sqrt(u))
-    return full[..., :fan_in], full[..., fan_in] + bias_init
-
-
 @torch.no_grad()
 def first_dead_layer(X, width: int, depth: int, n_nets: int = 1000, init: str = "he",
                      bias_init: float = 0.0, seed: int = 0) -> np.ndarray:
     """Monte Carlo for born-dead ReLU networks (Lu et al. 2019).
 
     Draws ``n_nets`` random ReLU MLPs with ``depth`` hidden layers of ``width`` units
-    (weights as :func:`rectified.models.init_linear_` draws them, ``init`` 'he' or
+    (weights drawn by :func:`rectified.models.draw_init`, ``init`` 'he' or
     'asymmetric') and returns, per net, the first hidden layer (1-based) in which every
     unit is ≤ 0 for every input row of X, or 0 when no layer is. Such a layer outputs
     zeros, so the net's output is the same constant for all of X: the fraction of nets with
@@ -284,7 +270,7 @@ def first_dead_layer(X, width: int, depth: int, n_nets: int = 1000, init: str = 
     first = torch.zeros(n_nets, dtype=torch.int64)
     h = X.expand(n_nets, *X.shape)                       # (nets, inputs, features)
     for layer in range(1, depth + 1):
-        W, b = _stacked_layer(n_nets, h.shape[-1], width, init, bias_init, gen)
+        W, b = models.draw_init(init, width, h.shape[-1], gen, bias_init, batch=(n_nets,))
         z = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
         dead = (z <= 0).flatten(1).all(dim=1)
         first = torch.where((first == 0) & dead, torch.tensor(layer), first)

@@ -20,7 +20,7 @@ from torch import nn
 from . import activations
 
 __all__ = [
-    "INITS", "resolve_device", "init_linear_", "MLP", "Maxout", "SmallCNN", "ElmanRNN",
+    "INITS", "resolve_device", "draw_init", "init_linear_", "MLP", "Maxout", "SmallCNN", "ElmanRNN",
     "relu_interpolant", "check_knots",
 ]
 
@@ -57,6 +57,37 @@ def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
 
 
+def draw_init(scheme: str, fan_out: int, fan_in: int, gen: torch.Generator,
+              bias_init: float = 0.0, batch: tuple[int, ...] = ()):
+    """Weights of shape ``(*batch, fan_out, fan_in)`` and biases ``(*batch, fan_out)`` drawn
+    with one of :data:`INITS`: one layer, or with ``batch`` a stack of independent layers
+    (the dying-ReLU Monte Carlo draws a thousand nets at once). For a single layer the draws
+    are those of :func:`init_linear_`, number for number."""
+    if scheme not in INITS:
+        raise ValueError(f"unknown init {scheme!r}; known inits: {', '.join(INITS)}")
+    shape = (*batch, fan_out, fan_in)
+    if scheme == "he":
+        W = torch.randn(shape, generator=gen) * math.sqrt(2.0 / fan_in)
+    elif scheme == "lecun":
+        W = torch.randn(shape, generator=gen) * math.sqrt(1.0 / fan_in)
+    elif scheme == "xavier":
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        W = (torch.rand(shape, generator=gen) * 2 - 1) * bound
+    elif scheme == "standard":
+        W = (torch.rand(shape, generator=gen) * 2 - 1) / math.sqrt(fan_in)
+    else:  # asymmetric
+        # Each unit's weights and bias form one vector of fan_in + 1 entries; one entry, chosen
+        # at random, is drawn from Beta(2, 1) > 0 and the others from N(0, σ²). σ² is chosen
+        # so that the vector's expected squared length equals He's, 2 (E[Beta(2,1)²] = 1/2).
+        sigma = math.sqrt(1.5 / fan_in)
+        full = torch.randn((*batch, fan_out, fan_in + 1), generator=gen) * sigma
+        pick = torch.randint(0, fan_in + 1, (*batch, fan_out, 1), generator=gen)
+        u = torch.rand((*batch, fan_out, 1), generator=gen)
+        full.scatter_(-1, pick, torch.sqrt(u))            # inverse CDF of Beta(2, 1)
+        return full[..., :fan_in], full[..., fan_in] + bias_init
+    return W, torch.full((*batch, fan_out), float(bias_init))
+
+
 @torch.no_grad()
 def init_linear_(layer: nn.Linear | nn.Conv2d, scheme: str, gen: torch.Generator,
                  bias_init: float = 0.0, scale: float = 1.0) -> None:
@@ -67,36 +98,13 @@ def init_linear_(layer: nn.Linear | nn.Conv2d, scheme: str, gen: torch.Generator
     """
     if scheme not in INITS:
         raise ValueError(f"unknown init {scheme!r}; known inits: {', '.join(INITS)}")
-    w = layer.weight
-    fan_out = w.shape[0]
-    fan_in = w[0].numel()
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"init scale must be a finite number > 0, got {scale!r}")
-    if scheme == "he":
-        new = torch.randn(w.shape, generator=gen) * math.sqrt(2.0 / fan_in)
-    elif scheme == "lecun":
-        new = torch.randn(w.shape, generator=gen) * math.sqrt(1.0 / fan_in)
-    elif scheme == "xavier":
-        bound = math.sqrt(6.0 / (fan_in + fan_out))
-        new = (torch.rand(w.shape, generator=gen) * 2 - 1) * bound
-    elif scheme == "standard":
-        new = (torch.rand(w.shape, generator=gen) * 2 - 1) / math.sqrt(fan_in)
-    else:  # asymmetric
-        # Each unit's weights and bias form one vector of fan_in + 1 entries; one entry, chosen
-        # at random, is drawn from Beta(2, 1) > 0 and the others from N(0, σ²). σ² is chosen
-        # so that the vector's expected squared length equals He's, 2 (E[Beta(2,1)²] = 1/2).
-        sigma = math.sqrt(1.5 / fan_in)
-        full = torch.randn(fan_out, fan_in + 1, generator=gen) * sigma
-        pick = torch.randint(0, fan_in + 1, (fan_out,), generator=gen)
-        u = torch.rand(fan_out, generator=gen)
-        full[torch.arange(fan_out), pick] = torch.sqrt(u)  # inverse CDF of Beta(2, 1)
-        w.copy_((full[:, :fan_in] * scale).reshape(w.shape))
-        if layer.bias is not None:
-            layer.bias.copy_(full[:, fan_in] + bias_init)
-        return
-    w.copy_(new * scale)
+    w = layer.weight
+    W, b = draw_init(scheme, w.shape[0], w[0].numel(), gen, bias_init)
+    w.copy_((W * scale).reshape(w.shape))
     if layer.bias is not None:
-        layer.bias.fill_(bias_init)
+        layer.bias.copy_(b)
 
 
 def _check_widths(widths) -> list[int]:
