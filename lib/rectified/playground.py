@@ -28,8 +28,8 @@ import torch
 from . import activations, data, models, plots
 from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
 
-__all__ = ["PlaygroundState", "Run", "Scene", "render", "widget", "PRESETS", "ACTIVATIONS", "DATASETS",
-           "frame_times"]
+__all__ = ["PlaygroundState", "Run", "Scene", "render", "widget", "PRESETS", "ACTIVATIONS",
+           "DATASETS", "frame_times"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "tanh",
                "sigmoid", "linear", "maxout")
@@ -260,78 +260,97 @@ class Scene:
         grid = fig.add_gridspec(2, 4, width_ratios=[2.2, 2.2, 1, 1], height_ratios=[1, 1],
                                 left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.35,
                                 hspace=0.45)
-        ax = self.ax_main = fig.add_subplot(grid[:, 0:2])
-        ax_loss = self.ax_loss = fig.add_subplot(grid[0, 2:])
         self._dynamic = []     # (artist, axes or None): what a live frame redraws
-        color = plots.color(s.activation)
+        self.ax_main = fig.add_subplot(grid[:, 0:2])
         if s.is_regression:
-            self._x = np.linspace(-5, 5, 200, dtype=np.float32)[:, None]
-            d = run.data
-            ax.scatter(d.X_train[:, 0], d.y_train[:, 0], s=8, color="0.5", label="train")
-            ax.scatter(d.X_test[:, 0], d.y_test[:, 0], s=12, facecolor="none",
-                       edgecolor="0.3", label="test")
-            (self._pred,) = ax.plot(self._x[:, 0], np.zeros(200), color=color,
-                                    label="network")
-            self._track(self._pred, ax)
-            ax.axvspan(-5, -4, color="0.9")
-            ax.axvspan(4, 5, color="0.9")
-            # fixed limits around the targets: a wild early fit leaves the view, not the data
-            y = np.concatenate([d.y_train[:, 0], d.y_test[:, 0]])
-            pad = 0.25 * (y.max() - y.min()) + 1e-3
-            ax.set_xlim(-5, 5)
-            ax.set_ylim(y.min() - pad, y.max() + pad)
-            ax.set_xlabel("$x$ (shaded: outside the training interval)")
-            ax.set_ylabel("$y$")
-            ax.legend(loc="lower left")
+            self._build_regression_panel(self.ax_main)
         else:
-            g = np.linspace(-_EXTENT, _EXTENT, _GRID, dtype=np.float32)
-            self._gx, self._gy = np.meshgrid(g, g)
-            extent = (-_EXTENT, _EXTENT, -_EXTENT, _EXTENT)
-            # imshow of P(class 1) plus its 0.5 contour: much faster to redraw than contourf
-            self._prob = ax.imshow(np.zeros((_GRID, _GRID)), origin="lower", extent=extent,
-                                   cmap="RdBu_r", vmin=0, vmax=1, alpha=0.45)
-            self._track(self._prob, ax)
-            self._contour = None
-            d = run.data
-            for c, col in zip((0, 1), ("#1f77b4", "#ff7f0e")):
-                tr, te = d.y_train == c, d.y_test == c
-                self._track(ax.scatter(*d.X_train[tr].T, s=8, color=col, edgecolor="none",
-                                       zorder=3), ax)
-                self._track(ax.scatter(*d.X_test[te].T, s=12, facecolor="none",
-                                       edgecolor=col, linewidth=0.8, zorder=3), ax)
-            ax.set_xlim(-_EXTENT, _EXTENT)
-            ax.set_ylim(-_EXTENT, _EXTENT)
-            ax.set_aspect("equal")
-            ax.set_xlabel("$x_1$ (filled: train, hollow: test)")
-            ax.set_ylabel("$x_2$")
+            self._build_classification_panel(self.ax_main)
+        self._build_loss_panel(fig.add_subplot(grid[0, 2:]))
+        self._build_unit_panels(grid[1, 2:], min(len(run.dead_units()[-1]), max_units))
+        self._footer = fig.text(0.77, 0.02, " ", ha="center", fontsize=8)
+        self._track(self._footer, None)
+        self._background = None
+        self.full_draws = 0    # how often frame() has drawn the whole figure
+        self.update()
+
+    def _build_regression_panel(self, ax):
+        d, color = self.run.data, plots.color(self.run.state.activation)
+        self._x = np.linspace(-5, 5, 200, dtype=np.float32)[:, None]
+        ax.scatter(d.X_train[:, 0], d.y_train[:, 0], s=8, color="0.5", label="train")
+        ax.scatter(d.X_test[:, 0], d.y_test[:, 0], s=12, facecolor="none", edgecolor="0.3",
+                   label="test")
+        (self._pred,) = ax.plot(self._x[:, 0], np.zeros(200), color=color, label="network")
+        self._track(self._pred, ax)
+        ax.axvspan(-5, -4, color="0.9")
+        ax.axvspan(4, 5, color="0.9")
+        # fixed limits around the targets: a wild early fit leaves the view, not the data
+        y = np.concatenate([d.y_train[:, 0], d.y_test[:, 0]])
+        pad = 0.25 * (y.max() - y.min()) + 1e-3
+        ax.set_xlim(-5, 5)
+        ax.set_ylim(y.min() - pad, y.max() + pad)
+        ax.set_xlabel("$x$ (shaded: outside the training interval)")
+        ax.set_ylabel("$y$")
+        ax.legend(loc="lower left")
+        self._finish_main_panel(ax)
+
+    def _build_classification_panel(self, ax):
+        d = self.run.data
+        g = np.linspace(-_EXTENT, _EXTENT, _GRID, dtype=np.float32)
+        self._gx, self._gy = np.meshgrid(g, g)
+        # imshow of P(class 1) plus its 0.5 contour: much faster to redraw than contourf
+        self._prob = ax.imshow(np.zeros((_GRID, _GRID)), origin="lower",
+                               extent=(-_EXTENT, _EXTENT, -_EXTENT, _EXTENT), cmap="RdBu_r",
+                               vmin=0, vmax=1, alpha=0.45)
+        self._track(self._prob, ax)
+        self._contour = None
+        for c, col in zip((0, 1), ("#1f77b4", "#ff7f0e")):
+            tr, te = d.y_train == c, d.y_test == c
+            self._track(ax.scatter(*d.X_train[tr].T, s=8, color=col, edgecolor="none",
+                                   zorder=3), ax)
+            self._track(ax.scatter(*d.X_test[te].T, s=12, facecolor="none", edgecolor=col,
+                                   linewidth=0.8, zorder=3), ax)
+        ax.set_xlim(-_EXTENT, _EXTENT)
+        ax.set_ylim(-_EXTENT, _EXTENT)
+        ax.set_aspect("equal")
+        ax.set_xlabel("$x_1$ (filled: train, hollow: test)")
+        ax.set_ylabel("$x_2$")
+        self._finish_main_panel(ax)
+
+    def _finish_main_panel(self, ax):
         ax.set_title(" ", fontsize=10)
         self._track(ax.title, ax)
         self._track_spines(ax)
-        (self._train_line,) = ax_loss.plot([], [], label="train", color="k")
-        (self._test_line,) = ax_loss.plot([], [], label="test", color="k", ls="--")
-        self._track(self._train_line, ax_loss)
-        self._track(self._test_line, ax_loss)
-        ax_loss.set_yscale("log")
-        # few ticks: laying out tick labels is most of the drawing time
-        ax_loss.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0), numticks=4))
-        ax_loss.yaxis.set_minor_locator(ticker.NullLocator())
-        ax_loss.xaxis.set_major_locator(ticker.MaxNLocator(3))
         ax.xaxis.set_major_locator(ticker.MaxNLocator(5))
         ax.yaxis.set_major_locator(ticker.MaxNLocator(5))
         ax.grid(False)
-        ax_loss.set_xlabel("step")
-        ax_loss.set_ylabel("loss")
-        ax_loss.set_title("loss", fontsize=10)
-        ax_loss.legend(fontsize=8)
+
+    def _build_loss_panel(self, ax):
+        self.ax_loss = ax
+        (self._train_line,) = ax.plot([], [], label="train", color="k")
+        (self._test_line,) = ax.plot([], [], label="test", color="k", ls="--")
+        self._track(self._train_line, ax)
+        self._track(self._test_line, ax)
+        ax.set_yscale("log")
+        # few ticks: laying out tick labels is most of the drawing time
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0), numticks=4))
+        ax.yaxis.set_minor_locator(ticker.NullLocator())
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(3))
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.set_title("loss", fontsize=10)
+        ax.legend(fontsize=8)
         self._loss_limits = None
-        n_show = min(len(run.dead_units()[-1]), max_units)
+
+    def _build_unit_panels(self, cell, n_show):
+        s, fig = self.run.state, self.figure
         self.unit_axes, self._units, self._crosses = [], [], []
-        sub = grid[1, 2:].subgridspec(2, max(1, math.ceil(n_show / 2)), wspace=0.05,
-                                      hspace=0.05)
+        sub = cell.subgridspec(2, max(1, math.ceil(n_show / 2)), wspace=0.05, hspace=0.05)
         for j in range(n_show):
             u = fig.add_subplot(sub[j % 2, j // 2])
             if s.is_regression:
-                (art,) = u.plot(self._x[:, 0], np.zeros(200), color=color, lw=1)
+                (art,) = u.plot(self._x[:, 0], np.zeros(200), color=plots.color(s.activation),
+                                lw=1)
                 u.set_ylim(-0.08, 1.08)      # each unit's output scaled to [0, 1]
             else:
                 art = u.imshow(np.zeros((_GRID, _GRID)), origin="lower", cmap="viridis")
@@ -346,11 +365,6 @@ class Scene:
             self.unit_axes.append(u)
             self._units.append(art)
             self._crosses.append(cross)
-        self._footer = fig.text(0.77, 0.02, " ", ha="center", fontsize=8)
-        self._track(self._footer, None)
-        self._background = None
-        self.full_draws = 0    # how often frame() has drawn the whole figure
-        self.update()
 
     def _track(self, artist, ax):
         artist.set_animated(self.live)
