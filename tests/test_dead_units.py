@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rectified import data, diagnostics, models, widgets
-from rectified.diagnostics import _stacked_layer, first_dead_layer, max_pre_activation
+from rectified.diagnostics import first_dead_layer, max_pre_activation
 from rectified.train import TrainConfig, UnitTrace, trace_units, train
 
 
@@ -48,21 +48,18 @@ def test_trace_units_keeps_one_margin_row_per_record():
         tr.alive(2)
 
 
-def test_stacked_layer_draws_the_library_inits():
+def test_batched_draws_follow_the_library_inits():
     gen = torch.Generator().manual_seed(0)
-    W, b = _stacked_layer(400, 50, 8, "he", 0.1, gen)
+    W, b = models.draw_init("he", 8, 50, gen, 0.1, batch=(400,))
     assert W.shape == (400, 8, 50) and b.shape == (400, 8)
     assert abs(W.std().item() - np.sqrt(2 / 50)) < 0.01 and torch.all(b == 0.1)
-    # asymmetric: the batched sampler and models.init_linear_ draw the same distribution
-    W, b = _stacked_layer(1, 5, 20000, "asymmetric", 0.0, gen)
-    batched = torch.cat([W[0], b[0, :, None]], dim=1)        # (units, fan_in + 1)
-    layer = torch.nn.Linear(5, 20000)
-    models.init_linear_(layer, "asymmetric", torch.Generator().manual_seed(1))
-    single = torch.cat([layer.weight, layer.bias[:, None]], dim=1).detach()
-    for stat in (lambda v: v.mean(), lambda v: (v ** 2).mean(), lambda v: v.max(dim=1).values.mean(),
-                 lambda v: (v > 0).float().mean()):
-        assert abs(stat(batched).item() - stat(single).item()) < 0.02
-    assert abs(batched.mean().item() - (2 / 3) / 6) < 0.01     # one Beta(2, 1) entry of 6, mean 2/3
+    # asymmetric: each unit's 6 entries (5 weights and the bias) hold one Beta(2, 1) draw
+    # (mean 2/3, mean square 1/2) among N(0, 1.5/5) draws, so the squared length is He's, 2
+    W, b = models.draw_init("asymmetric", 20000, 5, gen, 0.0, batch=(1,))
+    vectors = torch.cat([W[0], b[0, :, None]], dim=1)          # (units, fan_in + 1)
+    assert abs(vectors.mean().item() - (2 / 3) / 6) < 0.01
+    assert abs((vectors ** 2).sum(dim=1).mean().item() - 2.0) < 0.05
+    assert torch.all(vectors.max(dim=1).values > 0)
 
 
 def test_first_dead_layer_agrees_with_the_mlp_diagnostics():
@@ -72,7 +69,7 @@ def test_first_dead_layer_agrees_with_the_mlp_diagnostics():
         gen = torch.Generator().manual_seed(seed)
         layers, fan_in = [], 3
         for _ in range(6):
-            W, b = _stacked_layer(1, fan_in, 2, "asymmetric", 0.0, gen)
+            W, b = models.draw_init("asymmetric", 2, fan_in, gen, 0.0, batch=(1,))
             layers.append((W[0].numpy(), b[0].numpy()))
             fan_in = 2
         dead_by = [diagnostics.all_dead_layer(models.MLP.from_weights(

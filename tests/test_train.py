@@ -85,7 +85,7 @@ def test_gradient_clipping_bounds_the_step():
     net = models.MLP(1, [32], 1, init_scale=4.0, seed=0)
     before = [p.detach().clone() for p in net.parameters()]
     train(net, ds, TrainConfig(lr=1.0, steps=1, batch_size=None, clip=0.01, diagnostics=False))
-    step = torch.sqrt(sum(((p - q) ** 2).sum() for p, q in zip(net.parameters(), before)))
+    step = torch.sqrt(sum(((p.detach() - q) ** 2).sum() for p, q in zip(net.parameters(), before)))
     assert float(step) <= 0.01 + 1e-6
 
 
