@@ -28,7 +28,7 @@ from torch import nn
 
 from . import activations, models
 from .data import Dataset
-from .train import History, TrainConfig, as_tensors
+from .train import History, TrainConfig, _loss_name, _optimizer_for, _schedule, as_tensors
 
 __all__ = ["MLPEnsemble", "train_ensemble", "epochs_to_target", "best_by_median",
            "train_ensemble_full_batch"]
@@ -175,10 +175,7 @@ def train_ensemble(ens: MLPEnsemble, data: Dataset, cfgs: Sequence[TrainConfig],
     Xtr, ytr = as_tensors(data.X_train, data.y_train, device)
     Xte, yte = as_tensors(data.X_test, data.y_test, device)
     n = len(Xtr)
-    batch = n if c0.batch_size is None else min(c0.batch_size, n)
-    per_epoch = math.ceil(n / batch)
-    total = c0.steps if c0.steps is not None else c0.epochs * per_epoch
-    every = c0.record_every or (per_epoch if c0.epochs is not None else max(1, total // 50))
+    batch, per_epoch, total, every = _schedule(c0, n)
     mu = c0.momentum if c0.optimizer == "momentum" else 0.0
     act = ens.act
 
@@ -333,23 +330,14 @@ def train_ensemble_full_batch(ens: MLPEnsemble, data: Dataset, cfg: TrainConfig)
                          f"clip, activation_l1 or stop_at_train_acc; got batch_size="
                          f"{cfg.batch_size!r}, clip={cfg.clip!r}, activation_l1="
                          f"{cfg.activation_l1!r}, stop_at_train_acc={cfg.stop_at_train_acc!r}")
-    loss_name = cfg.loss
-    if loss_name == "auto":
-        loss_name = "cross_entropy" if data.is_classification else "mse"
-    cls = loss_name == "cross_entropy"
+    cls = _loss_name(cfg, data) == "cross_entropy"
     device = models.resolve_device(cfg.device)
     ens.to(device)
     Xtr, ytr = as_tensors(data.X_train, data.y_train, device, cls)
     Xte, yte = as_tensors(data.X_test, data.y_test, device, cls)
-    total = cfg.steps if cfg.steps is not None else cfg.epochs
-    every = cfg.record_every or (1 if cfg.epochs is not None else max(1, total // 50))
-    groups = [{"params": list(ens.weights), "weight_decay": cfg.weight_decay},
-              {"params": list(ens.biases), "weight_decay": 0.0}]
-    if cfg.optimizer == "adam":
-        opt = torch.optim.Adam(groups, lr=cfg.lr)
-    else:
-        opt = torch.optim.SGD(groups, lr=cfg.lr,
-                              momentum=cfg.momentum if cfg.optimizer == "momentum" else 0.0)
+    _, _, total, every = _schedule(cfg, len(Xtr))      # one step per epoch
+    opt = _optimizer_for([{"params": list(ens.weights), "weight_decay": cfg.weight_decay},
+                          {"params": list(ens.biases), "weight_decay": 0.0}], cfg)
     k = len(ens)
 
     def per_member(out, y):

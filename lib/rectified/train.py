@@ -155,11 +155,32 @@ def _param_groups(model: nn.Module, cfg: TrainConfig):
 
 
 def _optimizer(model, cfg: TrainConfig):
-    groups = _param_groups(model, cfg)
+    return _optimizer_for(_param_groups(model, cfg), cfg)
+
+
+def _optimizer_for(groups, cfg: TrainConfig):
+    """The torch optimiser ``cfg`` names, over the given parameter groups."""
     if cfg.optimizer == "adam":
         return torch.optim.Adam(groups, lr=cfg.lr)
     momentum = cfg.momentum if cfg.optimizer == "momentum" else 0.0
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=momentum)
+
+
+def _loss_name(cfg: TrainConfig, data) -> str:
+    """``cfg.loss`` with 'auto' resolved: cross-entropy for classification, else MSE."""
+    if cfg.loss != "auto":
+        return cfg.loss
+    return "cross_entropy" if data.is_classification else "mse"
+
+
+def _schedule(cfg: TrainConfig, n: int) -> tuple[int, int, int, int]:
+    """(batch size, steps per epoch, total steps, steps between records) for ``cfg`` on a
+    training set of ``n`` examples (batch_size None: the whole set)."""
+    batch = n if cfg.batch_size is None else min(cfg.batch_size, n)
+    per_epoch = math.ceil(n / batch)
+    total = cfg.steps if cfg.steps is not None else cfg.epochs * per_epoch
+    every = cfg.record_every or (per_epoch if cfg.epochs is not None else max(1, total // 50))
+    return batch, per_epoch, total, every
 
 
 def _record(hist: History, model, Xtr, ytr, Xte, yte, loss_name, step, epoch, cfg):
@@ -189,19 +210,14 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, on_record=None) -> 
         raise TypeError(f"data must be a rectified.data.Dataset, got {type(data).__name__}")
     if not isinstance(cfg, TrainConfig):
         raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
-    loss_name = cfg.loss
-    if loss_name == "auto":
-        loss_name = "cross_entropy" if data.is_classification else "mse"
+    loss_name = _loss_name(cfg, data)
     cls = loss_name == "cross_entropy"
     device = resolve_device(cfg.device)
     model.to(device)
     Xtr, ytr = as_tensors(data.X_train, data.y_train, device, cls)
     Xte, yte = as_tensors(data.X_test, data.y_test, device, cls)
     n = len(Xtr)
-    batch = n if cfg.batch_size is None else min(cfg.batch_size, n)
-    per_epoch = math.ceil(n / batch)
-    total = cfg.steps if cfg.steps is not None else cfg.epochs * per_epoch
-    every = cfg.record_every or (per_epoch if cfg.epochs is not None else max(1, total // 50))
+    batch, per_epoch, total, every = _schedule(cfg, n)
 
     torch.manual_seed(cfg.seed)            # dropout and any other global-RNG module
     gen = torch.Generator().manual_seed(cfg.seed)
