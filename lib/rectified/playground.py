@@ -304,7 +304,7 @@ class Scene:
                                vmin=0, vmax=1, alpha=0.45)
         self._track(self._prob, ax)
         self._contour = None
-        for c, col in zip((0, 1), ("#1f77b4", "#ff7f0e")):
+        for c, col in enumerate(plots.CLASS_COLORS):
             tr, te = d.y_train == c, d.y_test == c
             self._track(ax.scatter(*d.X_train[tr].T, s=8, color=col, edgecolor="none",
                                    zorder=3), ax)

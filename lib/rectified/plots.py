@@ -16,8 +16,8 @@ import torch
 
 from . import activations
 
-__all__ = ["COLORS", "color", "use_style", "activation_curves", "decision_boundary",
-           "training_curves", "layer_bars", "value_grid", "layer_lines"]
+__all__ = ["COLORS", "CLASS_COLORS", "color", "use_style", "activation_curves",
+           "decision_boundary", "training_curves", "layer_bars", "value_grid", "layer_lines"]
 
 #: One colour per activation, the same on every page of the book.
 COLORS = {
@@ -26,7 +26,8 @@ COLORS = {
     "silu": "#2ca02c", "sigmoid": "#1f77b4", "tanh": "#393b79", "abs": "#7f7f7f",
     "linear": "#000000", "maxout": "#843c39",
 }
-_CLASS_COLORS = ("#1f77b4", "#ff7f0e")
+#: The two classes of every 2-D dataset (points, decision-boundary plots, the playground).
+CLASS_COLORS = ("#1f77b4", "#ff7f0e")
 
 
 def color(name: str, fallback_index: int = 0) -> str:
@@ -101,10 +102,10 @@ def decision_boundary(model: torch.nn.Module, X, y, ax=None, X_test=None, y_test
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.5)
     y = np.asarray(y)
     for c in (0, 1):
-        ax.scatter(*X[y == c].T, s=10, color=_CLASS_COLORS[c], edgecolor="none")
+        ax.scatter(*X[y == c].T, s=10, color=CLASS_COLORS[c], edgecolor="none")
         if X_test is not None:
             Xt, yt = np.asarray(X_test), np.asarray(y_test)
-            ax.scatter(*Xt[yt == c].T, s=14, facecolor="none", edgecolor=_CLASS_COLORS[c],
+            ax.scatter(*Xt[yt == c].T, s=14, facecolor="none", edgecolor=CLASS_COLORS[c],
                        linewidth=0.8)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
