@@ -267,7 +267,7 @@ class Scene:
         else:
             self._build_classification_panel(self.ax_main)
         self._build_loss_panel(fig.add_subplot(grid[0, 2:]))
-        self._build_unit_panels(grid[1, 2:], min(len(run.dead_units()[-1]), max_units))
+        self._build_unit_panels(grid[1, 2:], min(s.widths[-1], max_units))
         self._footer = fig.text(0.77, 0.02, " ", ha="center", fontsize=8)
         self._track(self._footer, None)
         self._background = None
@@ -539,8 +539,8 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
                              if PlaygroundState.decode(p) == s), "(custom)")
         syncing["on"] = False
 
-    def draw():
-        picture.value = current["scene"].update().frame()
+    def draw():    # a new scene is up to date; after training, on_tick updates it
+        picture.value = current["scene"].frame()
 
     def load(s: PlaygroundState):
         current["scene"] = Scene(Run(s), live=True)
@@ -571,7 +571,9 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
             load(PlaygroundState.decode(PRESETS[change["new"]]))
 
     def on_tick(_):
-        current["scene"].run.step(steps_per_frame)
+        scene = current["scene"]
+        scene.run.step(steps_per_frame)
+        scene.update()
         draw()
 
     for control in fields.values():
