@@ -40,6 +40,20 @@ def test_each_member_matches_a_separate_training_run(digits, optimizer):
     assert "finished" in hists[0].message
 
 
+def test_a_member_diverging_at_an_epoch_start_leaves_the_others_as_trained_alone(digits):
+    # lr 25 blows up on the minibatch of step 15, the first of epoch 2 (899 examples,
+    # batches of 64), between two records: the surviving member must keep its own
+    # minibatch order, as if trained alone
+    cfgs = [TrainConfig(lr=lr, epochs=3, batch_size=64, record_every=7, seed=0,
+                        diagnostics=False) for lr in (0.5, 25.0)]
+    nets = [models.MLP(64, [16], 10, seed=0) for _ in cfgs]
+    hists = ensemble.train_ensemble(ensemble.MLPEnsemble(nets), digits, cfgs)
+    assert hists[1].diverged and "diverged at step 15" in hists[1].message
+    ref = train(models.MLP(64, [16], 10, seed=0), digits, cfgs[0])
+    assert hists[0].step == ref.step
+    np.testing.assert_allclose(hists[0].loss, ref.loss, rtol=1e-4)
+
+
 def test_forward_accepts_shared_or_per_member_inputs(digits):
     ens = ensemble.MLPEnsemble([models.MLP(64, [8], 10, seed=s) for s in range(3)])
     X = torch.as_tensor(digits.X_train[:5])

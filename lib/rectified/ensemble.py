@@ -235,8 +235,6 @@ def train_ensemble(ens: MLPEnsemble, data: Dataset, cfgs: Sequence[TrainConfig],
     step = 0
     while step < total and members:
         pos = (step % per_epoch) * batch
-        if pos == 0 and step > 0:
-            orders = [torch.randperm(n, generator=gens[k]).to(device) for k in members]
         idx = torch.stack([o[pos:pos + batch] for o in orders])          # (members, b)
         out, _, posts = _forward(weights, biases, act, Xtr[idx])
         loss = _ce_per_member(out, ytr[idx])
@@ -266,6 +264,10 @@ def train_ensemble(ens: MLPEnsemble, data: Dataset, cfgs: Sequence[TrainConfig],
             done = record(step)
             if done:
                 stop(done)
+        # a new epoch's order only after a completed step: a step redone without diverged
+        # members must not draw one again
+        if step % per_epoch == 0 and step < total:
+            orders = [torch.randperm(n, generator=gens[k]).to(device) for k in members]
     if members:
         stop(set(range(len(members))))
     for h in hists:

@@ -232,8 +232,6 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, on_record=None) -> 
     order = torch.randperm(n, generator=gen).to(device)
     while step < total:
         pos = (step % per_epoch) * batch
-        if pos == 0 and step > 0:
-            order = torch.randperm(n, generator=gen).to(device)
         idx = order[pos:pos + batch]
         opt.zero_grad(set_to_none=True)
         if cfg.activation_l1 and hasattr(model, "forward_hidden"):
@@ -263,6 +261,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, on_record=None) -> 
             if cfg.stop_at_train_acc is not None and hist.train_acc[-1] >= cfg.stop_at_train_acc:
                 hist.message = f"reached train accuracy {cfg.stop_at_train_acc} at step {step}"
                 break
+        if step % per_epoch == 0 and step < total:     # the next epoch's minibatch order
+            order = torch.randperm(n, generator=gen).to(device)
     if not hist.message:
         hist.message = f"finished {step} steps ({step / per_epoch:g} epochs)"
     model.eval()
