@@ -106,3 +106,11 @@ def test_static_version_has_one_frame_per_combination_and_switching_script():
     with pytest.raises(ValueError, match="have no control"):
         widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
                             n_units=(1, 8), static={"target": ["sine"]})
+    # a selection slider's frames are its options, as a dropdown's
+    import ipywidgets
+
+    box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(n_units=5),
+                              n_units=ipywidgets.SelectionSlider(options=[2, 5, 9]))
+    payload = json.loads(re.search(r'class="rw-data">(.*?)</script>',
+                                   box._repr_mimebundle_()["text/html"]).group(1))
+    assert payload["labels"]["n_units"] == ["2", "5", "9"]

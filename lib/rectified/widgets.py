@@ -57,15 +57,15 @@ def _control(name: str, spec, value):
                     f"option strings, a bool or an ipywidgets widget, got {spec!r}")
 
 
-def _static_values(name: str, control, spec, max_numeric: int) -> list:
-    """The values of one control at which the static (kernel-free) version is precomputed."""
+def _static_values(control, max_numeric: int) -> list:
+    """The values of one control at which the static (kernel-free) version is precomputed:
+    every option of a selection widget (dropdown, selection slider, ...), both states of a
+    checkbox, up to ``max_numeric`` values of a numeric slider."""
     import ipywidgets as w
 
-    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, str) for s in spec):
-        return list(spec)
     if isinstance(control, w.Checkbox):
         return [False, True]
-    if isinstance(control, w.Dropdown):
+    if hasattr(control, "options"):
         return [v for _, v in control.options] if control.options and isinstance(
             control.options[0], tuple) else list(control.options)
     lo, hi = control.min, control.max
@@ -78,13 +78,18 @@ def _static_values(name: str, control, spec, max_numeric: int) -> list:
     return values
 
 
-def _png_data_uri(fig, dpi: int) -> str:
-    import base64
-
+def _png(fig, dpi: int) -> bytes:
+    """The figure as PNG bytes; the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def _png_data_uri(fig, dpi: int) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(_png(fig, dpi)).decode("ascii")
 
 
 _STATIC_SCRIPT = """
@@ -188,7 +193,7 @@ def interactive(render: Callable, state, static: dict | bool = True, max_frames:
         if unknown:
             raise ValueError(f"static values given for {sorted(unknown)}, which have no control")
         values = {name: list(chosen[name]) if name in chosen else
-                  _static_values(name, widgets[name], controls[name], 7) for name in controls}
+                  _static_values(widgets[name], 7) for name in controls}
         n_frames = int(np.prod([len(v) for v in values.values()]))
         if n_frames > max_frames:
             raise ValueError(f"the static version would need {n_frames} frames (> max_frames="
@@ -240,12 +245,7 @@ def small_multiples(render: Callable, states: Sequence, titles: Sequence[str] | 
         raise ValueError(f"got {len(titles)} titles for {len(states)} states")
     images = []
     for s in states:
-        fig = render(s)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        buf.seek(0)
-        images.append(plt.imread(buf))
+        images.append(plt.imread(io.BytesIO(_png(render(s), dpi=80))))
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
     h, w_ = images[0].shape[:2]
