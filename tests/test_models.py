@@ -135,6 +135,19 @@ def test_rnn_recurrent_inits(init):
     assert len(rnn.weight_layers) == 3
 
 
+def test_eval_mode_restores_the_mode_even_when_the_block_raises():
+    net = models.MLP(3, [4], 2, dropout=0.5)
+    for mode in (True, False):
+        net.train(mode)
+        with models.eval_mode(net):
+            assert not net.training and not net.dropout.training
+        assert net.training is mode
+    net.train()
+    with pytest.raises(RuntimeError), models.eval_mode(net):
+        raise RuntimeError("inside")
+    assert net.training
+
+
 def test_resolve_device():
     assert models.resolve_device("cpu").type == "cpu"
     assert models.resolve_device(torch.device("cpu")).type == "cpu"

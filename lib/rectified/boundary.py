@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import diagnostics
+from . import diagnostics, models
 
 __all__ = ["decision_contour", "chord_deviation", "BoundaryPieces", "boundary_pieces"]
 
@@ -36,10 +36,8 @@ def _check_resolution(resolution) -> int:
 def _logit_gap(model: nn.Module, pts: np.ndarray) -> np.ndarray:
     """logit₁ − logit₀ (two outputs) or the single logit (one output) at the points."""
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    out = model(torch.as_tensor(pts, dtype=torch.float32, device=device))
-    model.train(was)
+    with models.eval_mode(model):
+        out = model(torch.as_tensor(pts, dtype=torch.float32, device=device))
     if out.dim() != 2 or out.shape[1] not in (1, 2):
         raise ValueError(f"model must map (n, 2) inputs to 1 or 2 logits, got output shape "
                          f"{tuple(out.shape)}")

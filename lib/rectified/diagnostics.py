@@ -44,10 +44,8 @@ def _check_model(model):
 def pre_activations(model: nn.Module, X) -> list[torch.Tensor]:
     """Each hidden layer's pre-activation over the inputs X, in eval mode."""
     _check_model(model)
-    was = model.training
-    model.eval()
-    _, pres, _ = model.forward_hidden(_as_tensor(X, model))
-    model.train(was)
+    with models.eval_mode(model):
+        _, pres, _ = model.forward_hidden(_as_tensor(X, model))
     return pres
 
 
@@ -89,14 +87,11 @@ def gradient_norms(model: nn.Module, X, y, loss: str = "cross_entropy") -> list[
         y = torch.as_tensor(np.asarray(y), device=X.device,
                             dtype=torch.int64 if loss == "cross_entropy" else torch.float32)
     weights = [w if isinstance(w, nn.Parameter) else w.weight for w in model.weight_layers]
-    was = model.training
-    model.eval()
-    with torch.enable_grad():
+    with models.eval_mode(model), torch.enable_grad():
         out = model(X)
         value = (nn.functional.cross_entropy(out, y) if loss == "cross_entropy"
                  else nn.functional.mse_loss(out, y))
         grads = torch.autograd.grad(value, weights)
-    model.train(was)
     return [float(g.norm()) for g in grads]
 
 

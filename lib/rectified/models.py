@@ -10,6 +10,7 @@ maxout, RNNs and tanh.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Sequence
 
@@ -20,8 +21,8 @@ from torch import nn
 from . import activations
 
 __all__ = [
-    "INITS", "resolve_device", "draw_init", "init_linear_", "MLP", "Maxout", "SmallCNN", "ElmanRNN",
-    "relu_interpolant", "check_knots",
+    "INITS", "resolve_device", "eval_mode", "draw_init", "init_linear_", "MLP", "Maxout",
+    "SmallCNN", "ElmanRNN", "relu_interpolant", "check_knots",
 ]
 
 #: Weight initialisations. fan_in = n inputs of the layer, fan_out = n outputs.
@@ -86,6 +87,18 @@ def draw_init(scheme: str, fan_out: int, fan_in: int, gen: torch.Generator,
         full.scatter_(-1, pick, torch.sqrt(u))            # inverse CDF of Beta(2, 1)
         return full[..., :fan_in], full[..., fan_in] + bias_init
     return W, torch.full((*batch, fan_out), float(bias_init))
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """Run the block with ``model`` in eval mode (batch norm on running statistics, no
+    dropout), then put it back in the mode it was in, also when the block raises."""
+    was = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was)
 
 
 @torch.no_grad()

@@ -84,10 +84,8 @@ def layer_moments(model, X) -> tuple[np.ndarray, np.ndarray]:
     if not hasattr(model, "forward_hidden"):
         raise TypeError(f"model must expose forward_hidden (an MLP), got {type(model).__name__}")
     X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-    was = model.training
-    model.eval()
-    _, _, posts = model.forward_hidden(X)
-    model.train(was)
+    with models.eval_mode(model):
+        _, _, posts = model.forward_hidden(X)
     means = np.array([float(h.mean()) for h in posts])
     variances = np.array([float(h.var(unbiased=False)) for h in posts])
     return means, variances

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import activations
+from . import activations, models
 
 __all__ = ["COLORS", "CLASS_COLORS", "color", "use_style", "activation_curves",
            "decision_boundary", "training_curves", "layer_bars", "value_grid", "layer_lines"]
@@ -92,10 +92,8 @@ def decision_boundary(model: torch.nn.Module, X, y, ax=None, X_test=None, y_test
     gx, gy = np.meshgrid(g, g)
     grid = torch.as_tensor(np.c_[gx.ravel(), gy.ravel()], dtype=torch.float32,
                            device=next(model.parameters()).device)
-    was = model.training
-    model.eval()
-    out = model(grid)
-    model.train(was)
+    with models.eval_mode(model):
+        out = model(grid)
     p = (torch.softmax(out, 1)[:, 1] if out.shape[1] > 1 else torch.sigmoid(out[:, 0]))
     p = p.cpu().numpy().reshape(resolution, resolution)
     ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)

@@ -17,6 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import diagnostics, models
+from .train import _loss_fn
+
 __all__ = ["LayerProfile", "layer_profile", "unit_activation_rates", "cosine_similarity",
            "layer_cosine_similarity", "relu_correlation_map"]
 
@@ -64,14 +67,10 @@ def layer_profile(model: nn.Module, X, y, loss: str = "cross_entropy") -> LayerP
         raise ValueError(f"loss must be 'cross_entropy' or 'mse', got {loss!r}")
     X, y = _inputs(model, X, y, loss)
     weights = [layer.weight for layer in model.weight_layers]
-    was = model.training
-    model.eval()
-    with torch.enable_grad():
+    with models.eval_mode(model), torch.enable_grad():
         out, pres, posts = model.forward_hidden(X)
-        value = (nn.functional.cross_entropy(out, y) if loss == "cross_entropy"
-                 else nn.functional.mse_loss(out, y))
+        value = _loss_fn(loss)(out, y)
         grads = torch.autograd.grad(value, [*pres, *weights])
-    model.train(was)
     n = len(pres)
     return LayerProfile(
         pre_var=np.array([float(z.detach().var()) for z in pres]),
@@ -83,21 +82,11 @@ def layer_profile(model: nn.Module, X, y, loss: str = "cross_entropy") -> LayerP
     )
 
 
-@torch.no_grad()
-def _pre_activations(model, X):
-    device = next(model.parameters()).device
-    X = X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X), dtype=torch.float32)
-    was = model.training
-    model.eval()
-    _, pres, _ = model.forward_hidden(X.to(device))
-    model.train(was)
-    return pres
-
-
 def unit_activation_rates(model: nn.Module, X) -> list[np.ndarray]:
     """Per hidden layer, each unit's fraction of the inputs X for which its pre-activation
     is > 0 (0: off for every input, 1: on for every input)."""
-    return [(z > 0).float().mean(dim=0).cpu().numpy() for z in _pre_activations(model, X)]
+    return [(z > 0).float().mean(dim=0).cpu().numpy()
+            for z in diagnostics.pre_activations(model, X)]
 
 
 def cosine_similarity(H) -> np.ndarray:
@@ -124,7 +113,7 @@ def layer_cosine_similarity(model: nn.Module, X) -> np.ndarray:
     if len(X) < 2:
         raise ValueError(f"need at least two inputs, got {len(X)}")
     return np.array([_mean_off_diagonal(cosine_similarity(z)) for z in
-                     _pre_activations(model, X)])
+                     diagnostics.pre_activations(model, X)])
 
 
 def relu_correlation_map(rho):

@@ -20,7 +20,7 @@ from torch import nn
 
 from . import diagnostics
 from .data import Dataset
-from .models import resolve_device
+from .models import eval_mode, resolve_device
 
 __all__ = ["TrainConfig", "History", "train", "evaluate", "as_tensors", "OPTIMIZERS",
            "UnitTrace", "trace_units"]
@@ -131,10 +131,8 @@ def _loss_fn(name: str):
 @torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, loss: str = "cross_entropy"):
     """(loss, accuracy) of ``model`` on (X, y) in eval mode; accuracy is NaN for 'mse'."""
-    was_training = model.training
-    model.eval()
-    out = model(X)
-    model.train(was_training)
+    with eval_mode(model):
+        out = model(X)
     value = float(_loss_fn(loss)(out, y))
     acc = float((out.argmax(1) == y).float().mean()) if loss == "cross_entropy" else math.nan
     return value, acc
