@@ -69,19 +69,17 @@ def answers_in(notebook, ids) -> dict[str, list[Answer]]:
         text = _source(cell)
         tags = [t for t in cell.get("metadata", {}).get("tags", []) if t in ids]
         headings = _HEADING.findall(text)
-        if headings and not tags:
+        # an answer sits in its own first heading, else in the last one above it
+        here = headings[0][1] if headings else section
+        here_anchor = slugify(here) if headings else anchor
+        if headings:
             section = headings[-1][1]
             anchor = slugify(section)
+        match = _VERDICT.search(text)
+        verdict = match.group("verdict").strip() if match else ""
         for tag in tags:
-            match = _VERDICT.search(text)
-            here, here_anchor = (headings[0][1], slugify(headings[0][1])) if headings \
-                else (section, anchor)
-            found.setdefault(tag, []).append(Answer(
-                tag, path.stem, here, here_anchor,
-                match.group("verdict").strip() if match else "", text))
-        if headings and tags:
-            section = headings[-1][1]
-            anchor = slugify(section)
+            found.setdefault(tag, []).append(Answer(tag, path.stem, here, here_anchor,
+                                                    verdict, text))
     return found
 
 
