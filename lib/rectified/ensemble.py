@@ -68,16 +68,14 @@ class MLPEnsemble(nn.Module):
         self.act_params = dict(first.act_params)
         self.act = activations.get(first.activation, **first.act_params)
         self.widths = list(first.widths)
-        layers = [*first.linears, first.out]
+        layers = [m.weight_layers for m in mlps]          # per member, input side first
         # weights stored as (K, fan_in, fan_out) so that h @ W maps (K, B, in) → (K, B, out)
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([[*m.linears, m.out][i].weight.detach().T.clone()
-                                      for m in mlps]))
-            for i in range(len(layers)))
+            nn.Parameter(torch.stack([ls[i].weight.detach().T.clone() for ls in layers]))
+            for i in range(len(layers[0])))
         self.biases = nn.ParameterList(
-            nn.Parameter(torch.stack([[*m.linears, m.out][i].bias.detach()[None, :].clone()
-                                      for m in mlps]))
-            for i in range(len(layers)))
+            nn.Parameter(torch.stack([ls[i].bias.detach()[None, :].clone() for ls in layers]))
+            for i in range(len(layers[0])))
 
     def __len__(self) -> int:
         return self.weights[0].shape[0]

@@ -192,7 +192,7 @@ class MLP(nn.Module):
             fan_in = w
         self.out = nn.Linear(fan_in, out_features)
         gen = _generator(seed)
-        for layer in [*self.linears, self.out]:
+        for layer in self.weight_layers:
             init_linear_(layer, init, gen, bias_init if layer is not self.out else 0.0,
                          init_scale)
         self.to(resolve_device(device))
@@ -211,7 +211,7 @@ class MLP(nn.Module):
         net = cls(shapes[0][1], [s[0] for s in shapes[:-1]], shapes[-1][0], activation,
                   **act_params)
         with torch.no_grad():
-            for layer, (W, b) in zip([*net.linears, net.out], weights):
+            for layer, (W, b) in zip(net.weight_layers, weights):
                 layer.weight.copy_(torch.as_tensor(np.asarray(W), dtype=torch.float32))
                 layer.bias.copy_(torch.as_tensor(np.asarray(b), dtype=torch.float32))
         return net
