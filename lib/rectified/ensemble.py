@@ -211,12 +211,7 @@ def train_ensemble(ens: MLPEnsemble, data: Dataset, cfgs: Sequence[TrainConfig],
         done = set()
         for i, k in enumerate(members):
             h = hists[k]
-            h.step.append(step)
-            h.epoch.append(step / per_epoch)
-            h.loss.append(loss[i])
-            h.train_acc.append(acc[i])
-            h.test_loss.append(tloss[i])
-            h.test_acc.append(tacc[i])
+            h.add(step, step / per_epoch, loss[i], acc[i], tloss[i], tacc[i])
             if not math.isfinite(loss[i]):
                 h.diverged = True
                 h.message = f"diverged at step {step}: training loss became {loss[i]}"
@@ -356,12 +351,7 @@ def train_ensemble_full_batch(ens: MLPEnsemble, data: Dataset, cfg: TrainConfig)
                    else [math.nan] * k)
             values += [per_member(out, y).tolist(), acc]
         for i, h in enumerate(hists):
-            h.step.append(step)
-            h.epoch.append(float(step))
-            h.loss.append(values[0][i])
-            h.train_acc.append(values[1][i])
-            h.test_loss.append(values[2][i])
-            h.test_acc.append(values[3][i])
+            h.add(step, float(step), *(v[i] for v in values))
             if not math.isfinite(values[0][i]) and not h.diverged:
                 h.diverged = True
                 h.message = f"diverged by step {step}: training loss became {values[0][i]}"

@@ -100,6 +100,15 @@ class History:
     diverged: bool = False
     message: str = ""
 
+    def add(self, step, epoch, loss, train_acc, test_loss, test_acc) -> None:
+        """Append one record of the per-record metrics (not the per-layer lists)."""
+        self.step.append(step)
+        self.epoch.append(epoch)
+        self.loss.append(loss)
+        self.train_acc.append(train_acc)
+        self.test_loss.append(test_loss)
+        self.test_acc.append(test_acc)
+
     def first_epoch_reaching(self, metric: str, threshold: float, above: bool = True):
         """First recorded epoch where ``metric`` ≥ threshold (or ≤ with ``above=False``);
         None if never reached."""
@@ -184,12 +193,7 @@ def _schedule(cfg: TrainConfig, n: int) -> tuple[int, int, int, int]:
 def _record(hist: History, model, Xtr, ytr, Xte, yte, loss_name, step, epoch, cfg):
     loss, acc = evaluate(model, Xtr, ytr, loss_name)
     test_loss, test_acc = evaluate(model, Xte, yte, loss_name)
-    hist.step.append(step)
-    hist.epoch.append(epoch)
-    hist.loss.append(loss)
-    hist.train_acc.append(acc)
-    hist.test_loss.append(test_loss)
-    hist.test_acc.append(test_acc)
+    hist.add(step, epoch, loss, acc, test_loss, test_acc)
     if cfg.diagnostics and hasattr(model, "forward_hidden"):
         hist.grad_norm.append(diagnostics.gradient_norms(model, Xtr, ytr, loss_name))
         pres = diagnostics.pre_activations(model, Xtr)
