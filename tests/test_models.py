@@ -148,6 +148,17 @@ def test_eval_mode_restores_the_mode_even_when_the_block_raises():
     assert net.training
 
 
+def test_check_positive_int_accepts_numpy_ints_and_rejects_bools():
+    models.check_positive_int("n", np.int64(3))
+    for bad in (0, -1, 2.0, True, "3"):
+        with pytest.raises(ValueError, match="n must be a positive int"):
+            models.check_positive_int("n", bad)
+    with pytest.raises(ValueError, match=r"k must be a positive int \(pieces per unit\)"):
+        models.check_positive_int("k", 0, "pieces per unit")
+    with pytest.raises(ValueError, match="in_features must be a positive int"):
+        models.MLP(True, [2], 2)
+
+
 def test_resolve_device():
     assert models.resolve_device("cpu").type == "cpu"
     assert models.resolve_device(torch.device("cpu")).type == "cpu"

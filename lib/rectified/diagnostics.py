@@ -256,8 +256,7 @@ def first_dead_layer(X, width: int, depth: int, n_nets: int = 1000, init: str = 
     if init not in ("he", "asymmetric"):
         raise ValueError(f"init must be 'he' or 'asymmetric', got {init!r}")
     for name, v in (("width", width), ("depth", depth), ("n_nets", n_nets)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+        models.check_positive_int(name, v)
     X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n_inputs, n_features), got {tuple(X.shape)}")

@@ -21,8 +21,8 @@ from torch import nn
 from . import activations
 
 __all__ = [
-    "INITS", "resolve_device", "eval_mode", "draw_init", "init_linear_", "MLP", "Maxout",
-    "SmallCNN", "ElmanRNN", "relu_interpolant", "check_knots",
+    "INITS", "resolve_device", "eval_mode", "check_positive_int", "draw_init", "init_linear_",
+    "MLP", "Maxout", "SmallCNN", "ElmanRNN", "relu_interpolant", "check_knots",
 ]
 
 #: Weight initialisations. fan_in = n inputs of the layer, fan_out = n outputs.
@@ -118,6 +118,14 @@ def init_linear_(layer: nn.Linear | nn.Conv2d, scheme: str, gen: torch.Generator
         layer.bias.copy_(b)
 
 
+def check_positive_int(name: str, value, hint: str = "") -> None:
+    """ValueError unless ``value`` is an int (numpy ints too, bools not) of at least 1;
+    the message names ``name`` and adds ``hint`` in brackets."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        extra = f" ({hint})" if hint else ""
+        raise ValueError(f"{name} must be a positive int{extra}, got {value!r}")
+
+
 def _check_widths(widths) -> list[int]:
     if isinstance(widths, (int, np.integer)):
         widths = [widths]
@@ -158,9 +166,8 @@ class MLP(nn.Module):
                  dropout: float = 0.0, seed: int = 0, device: str = "cpu", **act_params):
         super().__init__()
         widths = _check_widths(widths)
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        check_positive_int("in_features", in_features)
+        check_positive_int("out_features", out_features)
         if batchnorm not in _BATCHNORM:
             raise ValueError(f"batchnorm must be one of {_BATCHNORM}, got {batchnorm!r}")
         if init not in INITS:

@@ -200,8 +200,7 @@ def fit_maxout_1d(x, y, k: int, difference: bool = False, iters: int = 50) -> Ma
     while the error goes down. Returns the better result. Deterministic; numpy only.
     Maxout chapter.
     """
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive int (pieces per unit), got {k!r}")
+    models.check_positive_int("k", k, "pieces per unit")
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.shape != y.shape or len(x) < 2:

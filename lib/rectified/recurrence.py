@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import ElmanRNN, _generator, init_linear_, resolve_device
+from .models import ElmanRNN, _generator, check_positive_int, init_linear_, resolve_device
 
 __all__ = ["Trajectory", "trajectory", "driven_trajectory", "gaussian_matrix",
            "power_and_product_norms", "LSTMNet"]
@@ -51,8 +51,7 @@ def trajectory(model: ElmanRNN, x, h0=None, every: int = 1) -> Trajectory:
     a_t = W_in x_t + W h_{t−1} + b, recomputed from the states. The Jacobian's norm (an
     SVD) is taken every ``every`` steps and at the last step; other entries are NaN.
     """
-    if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
-        raise ValueError(f"every must be a positive int, got {every!r}")
+    check_positive_int("every", every)
     if not isinstance(model, ElmanRNN):
         raise TypeError(f"model must be a rectified.models.ElmanRNN, got {type(model).__name__}")
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x,
@@ -100,8 +99,7 @@ def driven_trajectory(activation: str, scale: float, length: int = 100, hidden: 
 
 def gaussian_matrix(n: int, scale: float, rng: np.random.Generator) -> np.ndarray:
     """An n×n matrix with entries N(0, scale²/n): E‖Wv‖² = scale²‖v‖², spectral radius ≈ scale."""
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    check_positive_int("n", n)
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     return rng.standard_normal((n, n)) * (scale / math.sqrt(n))
@@ -110,8 +108,7 @@ def gaussian_matrix(n: int, scale: float, rng: np.random.Generator) -> np.ndarra
 def power_and_product_norms(n: int, scale: float, steps: int, seed: int = 0):
     """‖Wᵗv‖ for one random W, and ‖W_t ⋯ W_1 v‖ for independent W_k of the same law,
     t = 1 … steps, from the same unit vector v. Returns (powers, products, W)."""
-    if not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    check_positive_int("steps", steps)
     rng = np.random.default_rng(seed)
     W = gaussian_matrix(n, scale, rng)
     v = rng.standard_normal(n)
@@ -138,8 +135,7 @@ class LSTMNet(nn.Module):
         super().__init__()
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
                         ("output_size", output_size)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
+            check_positive_int(name, v)
         gen = _generator(seed)
         self.hidden_size = hidden_size
         self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)

@@ -523,8 +523,6 @@ def render_maxout_fit(state: MaxoutFitState):
     if state.target not in piecewise.TARGETS:
         raise ValueError(f"unknown target {state.target!r}; known: "
                          f"{', '.join(piecewise.TARGETS)}")
-    if not isinstance(state.k, (int, np.integer)) or isinstance(state.k, bool) or state.k < 1:
-        raise ValueError(f"k must be a positive int, got {state.k!r}")
     f = piecewise.TARGETS[state.target]
     x = np.linspace(-3, 3, 301)
     y = f(x)
