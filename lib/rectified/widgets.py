@@ -8,7 +8,9 @@ HTML is the one the live widget draws.
     >>> fig = render_interpolant(state)          # what the tests check
     >>> interactive(render_interpolant, state, n_units=(1, 32))   # in a notebook
 
-Chapters: the introduction (ReLU interpolant), the rectifier family (activation explorer).
+Below the machinery (:func:`interactive`, :func:`static_html`, :func:`small_multiples`),
+each chapter's scenes follow under a heading naming the chapter. The activation explorer
+(:class:`ActivationState`) is for readers' own notebooks; no chapter shows it.
 """
 
 from __future__ import annotations
