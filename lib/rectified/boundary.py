@@ -123,9 +123,7 @@ def boundary_pieces(model: nn.Module, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
     for line in decision_contour(model, xlim, ylim, resolution):
         closed = len(line) > 2 and np.allclose(line[0], line[-1])
         pts = line[:-1] if closed else line
-        pres = diagnostics.pre_activations(model, pts)
-        bits = torch.cat([(z > 0) for z in pres], dim=1).cpu().numpy()
-        keys = [row.tobytes() for row in np.packbits(bits, axis=1)]
+        keys = [row.tobytes() for row in diagnostics.activation_patterns(model, pts)]
         runs = [r for r in _runs(keys) if r[1] - r[0] > 1] or [(0, len(keys))]
         merged = [runs[0]]
         for r in runs[1:]:
@@ -136,9 +134,8 @@ def boundary_pieces(model: nn.Module, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0),
         segs = [pts[a:b] for a, b in merged]
         if closed and len(merged) > 1 and keys[merged[0][0]] == keys[merged[-1][0]]:
             segs = [np.vstack([segs[-1], segs[0]])] + segs[1:-1]
-        if closed and len(segs) > 1:
-            corners += [(s[-1] + t[0]) / 2 for s, t in zip(segs, segs[1:] + segs[:1])]
-        elif len(segs) > 1:
-            corners += [(s[-1] + t[0]) / 2 for s, t in zip(segs, segs[1:])]
+        if len(segs) > 1:      # a corner between consecutive pieces (and last to first)
+            nxt = segs[1:] + segs[:1] if closed else segs[1:]
+            corners += [(s[-1] + t[0]) / 2 for s, t in zip(segs, nxt)]
         pieces += segs
     return BoundaryPieces(pieces, np.asarray(corners, dtype=float).reshape(-1, 2))

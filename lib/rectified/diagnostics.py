@@ -20,7 +20,7 @@ from torch import nn
 from . import activations, models
 
 __all__ = [
-    "pre_activations", "dead_mask", "dead_units", "dead_fraction", "activation_rate",
+    "pre_activations", "activation_patterns", "dead_mask", "dead_units", "dead_fraction", "activation_rate",
     "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
     "regions_along_line", "regions_on_grid", "spectral_radius", "largest_singular_value",
     "max_pre_activation", "first_dead_layer",
@@ -183,6 +183,13 @@ def regions_along_line(model: nn.Module, start, end, eps: float = 1e-7) -> LineR
     return LineRegions(np.asarray(breaks), start, end)
 
 
+def activation_patterns(model: nn.Module, X) -> np.ndarray:
+    """Each input's on/off pattern over every hidden unit (z > 0), packed into bytes: one
+    row per input; for a ReLU-family MLP, equal rows mean the same linear region."""
+    bits = torch.cat([(z > 0) for z in pre_activations(model, X)], dim=1).cpu().numpy()
+    return np.packbits(bits, axis=1)
+
+
 @torch.no_grad()
 def regions_on_grid(model: nn.Module, xlim=(-1, 1), ylim=(-1, 1), resolution: int = 200):
     """Distinct activation patterns of a 2-input MLP on a resolution² grid.
@@ -199,9 +206,7 @@ def regions_on_grid(model: nn.Module, xlim=(-1, 1), ylim=(-1, 1), resolution: in
     ys = np.linspace(*ylim, resolution)
     gx, gy = np.meshgrid(xs, ys)
     pts = np.c_[gx.ravel(), gy.ravel()]
-    pres = pre_activations(model, pts)
-    bits = torch.cat([(z > 0) for z in pres], dim=1).cpu().numpy()
-    _, ids = np.unique(np.packbits(bits, axis=1), axis=0, return_inverse=True)
+    _, ids = np.unique(activation_patterns(model, pts), axis=0, return_inverse=True)
     ids = ids.reshape(resolution, resolution)
     return int(ids.max()) + 1, ids
 
