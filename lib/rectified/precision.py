@@ -51,6 +51,10 @@ def resolve_dtype(dtype) -> torch.dtype:
                      f"got {dtype!r}")
 
 
+def _dtype_name(dt: torch.dtype) -> str:
+    return next(k for k, v in DTYPES.items() if v == dt)
+
+
 def cast(model: nn.Module, dtype) -> nn.Module:
     """A deep copy of ``model`` with every parameter and buffer in ``dtype``."""
     return copy.deepcopy(model).to(resolve_dtype(dtype))
@@ -196,7 +200,7 @@ def compare_gradients(model: nn.Module, X, y, dtype="float32", grad_at_zero: flo
     ``dtype`` once with ReLU'(0)=0 and once with ReLU'(0)=``grad_at_zero``, from the same
     weights, and record how much the two gradients differ (Bertoin et al. 2021)."""
     dt = resolve_dtype(dtype)
-    name = [k for k, v in DTYPES.items() if v == dt][0]
+    name = _dtype_name(dt)
     activations.get("relu", grad_at_zero=grad_at_zero)   # validate
     m0 = set_relu_grad_at_zero(cast(model, dt).eval(), 0.0)
     m1 = set_relu_grad_at_zero(cast(model, dt).eval(), grad_at_zero)
@@ -249,7 +253,7 @@ def train_in_precision(model: nn.Module, data, dtype="float32", grad_at_zero: fl
     backpropagates there and applies the update in float32. float64 and float32 runs keep
     their weights in their own format. ``model`` is not modified."""
     dt = resolve_dtype(dtype)
-    name = [k for k, v in DTYPES.items() if v == dt][0]
+    name = _dtype_name(dt)
     master_dt = torch.float64 if dt == torch.float64 else torch.float32
     master = cast(model, master_dt)
     work = set_relu_grad_at_zero(cast(model, dt), grad_at_zero)
@@ -261,15 +265,19 @@ def train_in_precision(model: nn.Module, data, dtype="float32", grad_at_zero: fl
     gen = torch.Generator().manual_seed(seed)
     run = PrecisionRun(name, float(grad_at_zero))
     mp, wp = list(master.parameters()), list(work.parameters())
+
+    @torch.no_grad()
+    def load_master():      # the working model takes the master weights (rounded to dt)
+        for w, p in zip(wp, mp):
+            w.copy_(p)
+
     n = len(Xtr)
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen)
         total = 0.0
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            with torch.no_grad():
-                for w, p in zip(wp, mp):
-                    w.copy_(p)
+            load_master()
             with ZeroCounter(work) as zc:
                 loss = nn.functional.cross_entropy(fwd(work, Xtr[idx]), ytr[idx])
             grads = torch.autograd.grad(loss, wp)
@@ -280,9 +288,8 @@ def train_in_precision(model: nn.Module, data, dtype="float32", grad_at_zero: fl
             run.steps_with_zero += zc.total_zeros > 0
             total += float(loss.detach()) * len(idx)
         run.loss.append(total / n)
+        load_master()
         with torch.no_grad():
-            for w, p in zip(wp, mp):
-                w.copy_(p)
             acc = (fwd(work.eval(), Xte).argmax(1) == yte).double().mean()
         work.train()
         run.test_acc.append(float(acc))
