@@ -44,11 +44,15 @@ class TwoTaskResult:
         return self.first_before - self.first_after
 
 
-def _check_task(ds, name):
-    if not isinstance(ds, Dataset):
-        raise TypeError(f"{name} must be a rectified.data.Dataset, got {type(ds).__name__}")
-    if not ds.is_classification:
-        raise ValueError(f"{name} must be a classification task (n_classes set), got {ds!r}")
+def _check_tasks(first, second):
+    for ds, name in ((first, "first"), (second, "second")):
+        if not isinstance(ds, Dataset):
+            raise TypeError(f"{name} must be a rectified.data.Dataset, got {type(ds).__name__}")
+        if not ds.is_classification:
+            raise ValueError(f"{name} must be a classification task (n_classes set), got {ds!r}")
+    if first.n_classes != second.n_classes or first.n_features != second.n_features:
+        raise ValueError(f"the two tasks must share the input size and the classes, got "
+                         f"{first!r} and {second!r}")
 
 
 def learn_second_task(model: nn.Module, first: Dataset, second: Dataset, cfg: TrainConfig,
@@ -60,11 +64,11 @@ def learn_second_task(model: nn.Module, first: Dataset, second: Dataset, cfg: Tr
     is task A's accuracy as B is being learned and ``history_second.train_acc`` is B's
     training accuracy.
     """
-    _check_task(first, "first")
-    _check_task(second, "second")
-    if first.n_classes != second.n_classes or first.n_features != second.n_features:
-        raise ValueError(f"the two tasks must share the input size and the classes, got "
-                         f"{first!r} and {second!r}")
+    _check_tasks(first, second)
+    return _learn_second_task(model, first, second, cfg, history_first)
+
+
+def _learn_second_task(model, first, second, cfg, history_first):
     tracking = Dataset(second.X_train, second.y_train, first.X_test, first.y_test,
                        f"{second.name}, tracking {first.name}", second.n_classes)
     h2 = train(model, tracking, cfg)
@@ -81,7 +85,6 @@ def train_two_tasks(model: nn.Module, first: Dataset, second: Dataset, cfg: Trai
                     second_cfg: TrainConfig | None = None) -> TwoTaskResult:
     """Train ``model`` on ``first`` with ``cfg``, then on ``second`` with ``second_cfg``
     (default ``cfg``) as :func:`learn_second_task` does."""
-    _check_task(first, "first")
-    _check_task(second, "second")
+    _check_tasks(first, second)      # before training on the first task, not after
     h1 = train(model, first, cfg)
-    return learn_second_task(model, first, second, second_cfg or cfg, h1)
+    return _learn_second_task(model, first, second, second_cfg or cfg, h1)
