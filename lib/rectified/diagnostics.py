@@ -20,8 +20,8 @@ from torch import nn
 from . import activations, models
 
 __all__ = [
-    "pre_activations", "activation_patterns", "dead_mask", "dead_units", "dead_fraction", "activation_rate",
-    "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
+    "pre_activations", "activation_patterns", "dead_mask", "dead_units", "dead_fraction",
+    "activation_rate", "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
     "regions_along_line", "regions_on_grid", "spectral_radius", "largest_singular_value",
     "max_pre_activation", "first_dead_layer",
 ]
