@@ -4,7 +4,6 @@ regression), the straight pieces of a decision boundary, and the fit and boundar
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from rectified import boundary, data, ensemble, models, widgets
 from rectified.train import TrainConfig, train

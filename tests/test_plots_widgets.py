@@ -2,7 +2,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from rectified import activations, data, models, plots, widgets
+from rectified import data, models, plots, widgets
 from rectified.train import TrainConfig, train
 
 

@@ -25,7 +25,7 @@ from matplotlib import ticker
 import numpy as np
 import torch
 
-from . import activations, data, models, plots
+from . import data, models, plots
 from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
 
 __all__ = ["PlaygroundState", "Run", "Scene", "render", "widget", "PRESETS", "ACTIVATIONS",
