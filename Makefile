@@ -3,9 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Kernels started by the build and the notebook tests use CurveZMQ transport encryption
-# (lib/rectified/_kernel.py) instead of plain TCP, so ipykernel has nothing to warn about.
-export JUPYTER_DEFAULT_PROVISIONER_NAME := rectified-encrypted
 
 .PHONY: book test unit notebooks browser lab benchmark colab-cells clean
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from rectified.register import ledger, load_register
+
 
 def toc_files(root: Path) -> set[str]:
     """Every `file:` listed in _toc.yml (root included), without extension."""
@@ -60,32 +62,16 @@ def notebooks_with_outputs(root: Path) -> list[str]:
 
 
 def register(root: Path) -> dict:
-    return yaml.safe_load((root / "book" / "register.yml").read_text())
-
-
-def tagged_ids(path: Path) -> dict[str, list[str]]:
-    """Register ID → sources of the markdown cells tagged with it."""
-    found: dict[str, list[str]] = {}
-    for c in cells(path):
-        if c["cell_type"] != "markdown":
-            continue
-        for tag in c.get("metadata", {}).get("tags", []):
-            found.setdefault(tag, []).append(source(c))
-    return found
+    """The book's register, read by the library's one reader."""
+    return load_register(root / "book" / "register.yml")
 
 
 def register_gaps(root: Path) -> tuple[list[str], list[str]]:
     """(IDs with no tagged markdown cell in their chapter — a missing chapter answers
-    nothing —, claims whose tagged cell does not start with a bold verdict)."""
-    reg = register(root)
-    missing, verdictless = [], []
-    for key, entry in reg["entries"].items():
-        path = root / "book" / f"{entry['chapter']}.ipynb"
-        found = tagged_ids(path).get(key) if path.exists() else None
-        if not found:
-            missing.append(key)
-        elif key.startswith("C") and not any(s.lstrip().startswith("**Verdict") for s in found):
-            verdictless.append(key)
+    nothing —, claims none of whose tagged cells carries a bold verdict)."""
+    rows, missing = ledger(root / "book")
+    verdictless = [r["id"] for r in rows if r["kind"] == "claim" and r["answers"]
+                   and not any(a.verdict for a in r["answers"])]
     return missing, verdictless
 
 

@@ -154,3 +154,29 @@ def test_monotone_activations_are_monotone(x):
     xs = np.sort(x)
     for name in ("relu", "leaky_relu", "elu", "selu", "softplus", "sigmoid", "tanh"):
         assert np.all(np.diff(A.get(name)(xs)) >= 0), name
+
+
+def test_registry_facts():
+    assert [n for n in A.names() if A.get(n).piecewise_linear] == \
+        ["relu", "leaky_relu", "prelu", "abs", "linear"]
+    assert sorted(A.PIECEWISE_LINEAR) == sorted(["relu", "leaky_relu", "prelu", "abs", "linear"])
+    assert [n for n in A.names(include_grouped=True) if A.get(n).can_die] == ["relu"]
+    assert A.get("leaky_relu", slope=0.0).can_die and not A.get("leaky_relu").can_die
+    assert A.get("leaky_relu", slope=0.2).negative_slope == 0.2
+    assert A.get("abs").negative_slope == -1.0 and A.get("tanh").negative_slope is None
+    assert {n: A.get(n).shape_param for n in A.names() if A.get(n).shape_param} == \
+        {"leaky_relu": "slope", "prelu": "alpha", "elu": "alpha", "softplus": "beta",
+         "silu": "beta"}
+    assert A.parameters("leaky_relu") == {"slope": 0.01}
+
+
+def test_maxout_is_a_registry_entry():
+    assert "maxout" not in A.names() and "maxout" in A.names(include_grouped=True)
+    m = A.get("maxout", k=3)
+    assert m.pieces == 3 and m.piecewise_linear and not m.can_die
+    assert A.get("relu").pieces == 1
+    z = np.arange(6.0)
+    np.testing.assert_array_equal(m(z), [2.0, 5.0])
+    np.testing.assert_array_equal(m.torch(torch.arange(6.0)).numpy(), [2.0, 5.0])
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        A.get("maxout", k=0)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from scipy import special
 
 __all__ = [
-    "Activation", "get", "names", "torch_module",
+    "Activation", "get", "names", "parameters", "torch_module", "check_groups",
     "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "prelu", "prelu_grad",
     "prelu_grad_alpha", "elu", "elu_grad", "selu", "selu_grad", "softplus", "softplus_grad",
     "gelu", "gelu_grad", "gelu_tanh", "gelu_tanh_grad", "silu", "silu_grad",
@@ -223,7 +223,9 @@ def silu_grad(x, beta: float = 1.0):
 
 # --- Maxout -------------------------------------------------------------------------------
 
-def _check_groups(n: int, k, what: str = "the last axis") -> int:
+def check_groups(n: int, k, what: str = "the last axis") -> int:
+    """``k`` as an int after checking that it is a positive int dividing ``n`` (the size of
+    ``what``): maxout takes the max over consecutive groups of k. Maxout chapter."""
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"k must be an int (pieces per maxout unit), got {k!r}")
     if k < 1:
@@ -239,14 +241,14 @@ def maxout(z, k: int):
     z of shape (..., m·k) → (..., m): unit j is max(z[..., j·k : (j+1)·k]).
     """
     z = _arr(z)
-    k = _check_groups(z.shape[-1], k)
+    k = check_groups(z.shape[-1], k)
     return z.reshape(*z.shape[:-1], z.shape[-1] // k, k).max(axis=-1)
 
 
 def maxout_grad(z, k: int):
     """∂maxout/∂z: 1 at each group's arg-max (the first one on ties), 0 elsewhere."""
     z = _arr(z)
-    k = _check_groups(z.shape[-1], k)
+    k = check_groups(z.shape[-1], k)
     g = z.reshape(*z.shape[:-1], z.shape[-1] // k, k)
     onehot = np.zeros_like(g)
     np.put_along_axis(onehot, g.argmax(axis=-1)[..., None], 1.0, axis=-1)
@@ -255,7 +257,7 @@ def maxout_grad(z, k: int):
 
 def maxout_torch(z: torch.Tensor, k: int) -> torch.Tensor:
     """Torch maxout over consecutive groups of k along the last dimension."""
-    k = _check_groups(z.shape[-1], k)
+    k = check_groups(z.shape[-1], k)
     return z.unflatten(-1, (z.shape[-1] // k, k)).amax(dim=-1)
 
 
@@ -309,6 +311,22 @@ class Activation:
     params: Mapping[str, float] = field(default_factory=dict)
     kinks: tuple = ()
     grad_params: tuple = ()   # parameters only the derivative takes (grad_at_zero)
+    shape_param: str | None = None   # the one parameter that changes the curve's shape
+    negative_slope: object = None   # slope for z < 0 (float or per-unit array), elementwise
+    #                                 piecewise-linear activations only
+    piecewise_linear: bool = False  # the graph is made of straight pieces
+
+    @property
+    def pieces(self) -> int:
+        """Inputs per unit: maxout's k (each unit is the max of k linear pieces), else 1."""
+        return int(self.params.get("k", 1)) if self.name == "maxout" else 1
+
+    @property
+    def can_die(self) -> bool:
+        """Whether a unit can be *dead*: output and gradient both exactly 0 on a whole
+        input set. True only where the function is 0 with slope 0 on z < 0 (ReLU, and
+        Leaky ReLU or PReLU with slope 0). Dying ReLU chapter."""
+        return self.negative_slope is not None and bool(np.all(self.negative_slope == 0))
 
     def __call__(self, x):
         return self.value_fn(x, **self._value_params())
@@ -336,42 +354,69 @@ class _Spec:
     defaults: Mapping[str, float]
     kinks: tuple = ()
     grad_params: tuple = ()
+    shape_param: str | None = None
+    negative_slope: Callable | None = None   # params -> slope for z < 0 (piecewise linear)
+    piecewise_linear: bool = False
+    ranges: Mapping[str, tuple] = field(default_factory=dict)   # param -> (lo, hi), inclusive
 
 
 _SPECS: dict[str, _Spec] = {
     "relu": _Spec(r"\max(0, x)", relu, relu_grad, relu_torch,
-                  {"grad_at_zero": 0.0}, (0.0,), ("grad_at_zero",)),
+                  {"grad_at_zero": 0.0}, (0.0,), ("grad_at_zero",),
+                  negative_slope=lambda p: 0.0, piecewise_linear=True,
+                  ranges={"grad_at_zero": (0.0, 1.0)}),
     "leaky_relu": _Spec(r"x \text{ if } x>0 \text{ else } a x", leaky_relu, leaky_relu_grad,
-                        lambda x, slope: F.leaky_relu(x, slope), {"slope": 0.01}, (0.0,)),
+                        lambda x, slope: F.leaky_relu(x, slope), {"slope": 0.01}, (0.0,),
+                        shape_param="slope", negative_slope=lambda p: p["slope"],
+                        piecewise_linear=True),
     "prelu": _Spec(r"x \text{ if } x>0 \text{ else } \alpha x \text{ (learned } \alpha)",
                    prelu, prelu_grad,
                    lambda x, alpha: F.prelu(x, torch.as_tensor(alpha, dtype=x.dtype).reshape(-1)),
-                   {"alpha": 0.25}, (0.0,)),
+                   {"alpha": 0.25}, (0.0,), shape_param="alpha",
+                   negative_slope=lambda p: p["alpha"], piecewise_linear=True),
     "elu": _Spec(r"x \text{ if } x>0 \text{ else } \alpha(e^x-1)", elu, elu_grad,
-                 lambda x, alpha: F.elu(x, alpha), {"alpha": 1.0}, (0.0,)),
+                 lambda x, alpha: F.elu(x, alpha), {"alpha": 1.0}, (0.0,),
+                 shape_param="alpha", ranges={"alpha": (0.0, math.inf)}),
     "selu": _Spec(r"\lambda\,(x \text{ if } x>0 \text{ else } \alpha(e^x-1))", selu, selu_grad,
                   lambda x: F.selu(x), {}, (0.0,)),
     "softplus": _Spec(r"\tfrac{1}{\beta}\log(1+e^{\beta x})", softplus, softplus_grad,
-                      lambda x, beta: F.softplus(x, beta, threshold=40.0), {"beta": 1.0}),
+                      lambda x, beta: F.softplus(x, beta, threshold=40.0), {"beta": 1.0},
+                      shape_param="beta"),
     "gelu": _Spec(r"x\,\Phi(x)", gelu, gelu_grad, lambda x: F.gelu(x), {}),
     "gelu_tanh": _Spec(r"\tfrac12 x\,(1+\tanh(\sqrt{2/\pi}(x+0.044715x^3)))", gelu_tanh,
                        gelu_tanh_grad, lambda x: F.gelu(x, approximate="tanh"), {}),
     "silu": _Spec(r"x\,\sigma(\beta x)", silu, silu_grad,
-                  lambda x, beta: x * torch.sigmoid(beta * x), {"beta": 1.0}),
+                  lambda x, beta: x * torch.sigmoid(beta * x), {"beta": 1.0},
+                  shape_param="beta"),
     "sigmoid": _Spec(r"1/(1+e^{-x})", sigmoid, sigmoid_grad, torch.sigmoid, {}),
     "tanh": _Spec(r"\tanh x", tanh, tanh_grad, torch.tanh, {}),
     "abs": _Spec(r"|x|", abs_, abs_grad, _abs_torch, {"grad_at_zero": 0.0}, (0.0,),
-                 ("grad_at_zero",)),
-    "linear": _Spec(r"x", linear, linear_grad, lambda x: x, {}),
+                 ("grad_at_zero",), negative_slope=lambda p: -1.0, piecewise_linear=True,
+                 ranges={"grad_at_zero": (-1.0, 1.0)}),
+    "linear": _Spec(r"x", linear, linear_grad, lambda x: x, {},
+                    negative_slope=lambda p: 1.0, piecewise_linear=True),
+    "maxout": _Spec(r"\max(z_1, \ldots, z_k)", maxout, maxout_grad, maxout_torch, {"k": 2},
+                    piecewise_linear=True),
 }
 
+#: Activations that act on groups of inputs rather than element by element.
+_GROUPED = frozenset({"maxout"})
+
 #: Activations whose graph is made of straight pieces (region counting applies to them).
-PIECEWISE_LINEAR = frozenset({"relu", "leaky_relu", "prelu", "abs", "linear"})
+PIECEWISE_LINEAR = frozenset(k for k, s in _SPECS.items() if s.negative_slope is not None)
 
 
-def names() -> list[str]:
-    """Names the registry knows, in gallery order."""
-    return list(_SPECS)
+def names(include_grouped: bool = False) -> list[str]:
+    """Names of the element-wise activations, in gallery order; with ``include_grouped``
+    also maxout, which maps groups of k inputs to one output."""
+    return [k for k in _SPECS if include_grouped or k not in _GROUPED]
+
+
+def parameters(name: str) -> dict:
+    """The parameters ``name`` takes, with their defaults (e.g. ``{"slope": 0.01}``)."""
+    if isinstance(name, Activation):
+        return dict(name.params)
+    return dict(_SPECS[get(name).name].defaults)
 
 
 def get(name: str, **params) -> Activation:
@@ -395,17 +440,23 @@ def get(name: str, **params) -> Activation:
                          f"its parameters: {allowed}")
     bound = {**spec.defaults, **params}
     for p, v in bound.items():
+        lo, hi = spec.ranges.get(p, (-math.inf, math.inf))
         if p == "grad_at_zero":
-            lo = -1.0 if key == "abs" else 0.0
-            _check_grad_at_zero(v, lo, 1.0, key)
+            _check_grad_at_zero(v, lo, hi, key)
+        elif p == "k":
+            check_groups(v, v, "k")
         elif not np.all(np.isfinite(v)):
             raise ValueError(f"parameter {p}={v!r} of {key!r} must be finite")
         elif p == "beta" and v <= 0:
             raise ValueError(f"parameter beta of {key!r} must be > 0, got {v!r}")
-        elif p == "alpha" and key == "elu" and v < 0:
-            raise ValueError(f"parameter alpha of 'elu' must be >= 0, got {v!r}")
+        elif not np.all((lo <= np.asarray(v)) & (np.asarray(v) <= hi)):
+            allowed = f"be >= {lo:g}" if hi == math.inf else f"lie in [{lo:g}, {hi:g}]"
+            raise ValueError(f"parameter {p} of {key!r} must {allowed}, got {v!r}")
+    slope = None if spec.negative_slope is None else spec.negative_slope(bound)
     return Activation(key, spec.formula, spec.value_fn, spec.grad_fn, spec.torch_fn,
-                      bound, spec.kinks, spec.grad_params)
+                      bound, spec.kinks, spec.grad_params, spec.shape_param,
+                      slope if slope is None or np.ndim(slope) else float(slope),
+                      spec.piecewise_linear)
 
 
 class _Lambda(torch.nn.Module):

@@ -103,8 +103,9 @@ def piecewise_linear_layers(model: nn.Module):
     Only for MLPs whose activation is piecewise linear (relu, leaky_relu, prelu, abs,
     linear) and that have no batch norm.
     """
-    if not hasattr(model, "linears") or getattr(model, "activation", None) not in \
-            activations.PIECEWISE_LINEAR or getattr(model, "batchnorm", None):
+    name = getattr(model, "activation", None)
+    if not hasattr(model, "linears") or name not in activations.PIECEWISE_LINEAR or \
+            getattr(model, "batchnorm", None):
         raise ValueError("region counting needs an MLP without batch norm whose activation is "
                          f"one of {sorted(activations.PIECEWISE_LINEAR)}, got "
                          f"{getattr(model, 'activation', type(model).__name__)!r}")
@@ -113,12 +114,10 @@ def piecewise_linear_layers(model: nn.Module):
         W = lin.weight.detach().double().cpu().numpy()
         b = lin.bias.detach().double().cpu().numpy()
         n = W.shape[0]
-        name, p = model.activation, model.act_params
-        neg = {"relu": 0.0, "abs": -1.0, "linear": 1.0}.get(name)
-        if name == "leaky_relu":
-            neg = p.get("slope", 0.01)
-        if name == "prelu":
+        if isinstance(act, nn.PReLU):      # learned slopes: read them from the model
             neg = act.weight.detach().double().cpu().numpy()
+        else:
+            neg = activations.get(name, **model.act_params).negative_slope
         layers.append((W, b, np.broadcast_to(np.asarray(neg, dtype=float), (n,)), np.ones(n)))
     layers.append((model.out.weight.detach().double().cpu().numpy(),
                    model.out.bias.detach().double().cpu().numpy()))

@@ -33,6 +33,8 @@ from .train import History, TrainConfig, _loss_name, _optimizer_for, _schedule, 
 __all__ = ["MLPEnsemble", "train_ensemble", "epochs_to_target", "best_by_median",
            "train_ensemble_full_batch"]
 
+from .compare import best_by_median, epochs_to_target  # noqa: E402  (moved to compare)
+
 # Options that must be equal across members because they set the shared step schedule.
 _SHARED = ("optimizer", "momentum", "batch_size", "epochs", "steps", "record_every", "loss",
            "device")
@@ -268,36 +270,6 @@ def train_ensemble(ens: MLPEnsemble, data: Dataset, cfgs: Sequence[TrainConfig],
             h.message = f"finished {h.step[-1]} steps ({h.epoch[-1]:g} epochs)"
     ens.eval()
     return hists
-
-
-def epochs_to_target(hist: History, target_acc: float, interpolate: bool = False) -> float:
-    """Epochs until the training accuracy first reaches ``target_acc``; ``inf`` when it
-    never does (a stalled or diverged run).
-
-    ``interpolate=True`` estimates the crossing between the last record below the target
-    and the first at or above it by linear interpolation of the accuracy, instead of
-    returning the record's epoch (a finer answer from coarse records).
-    """
-    e = hist.first_epoch_reaching("train_acc", target_acc)
-    if e is None:
-        return math.inf
-    j = hist.epoch.index(e)
-    if not interpolate or j == 0:
-        return float(e)
-    (e0, e1), (a0, a1) = hist.epoch[j - 1:j + 1], hist.train_acc[j - 1:j + 1]
-    return float(e0 + (e1 - e0) * (target_acc - a0) / (a1 - a0))
-
-
-def best_by_median(results: Mapping[object, Sequence[float]]):
-    """The key whose values have the smallest median (ties → first key), and that median.
-
-    Used to pick each network's best learning rate from {lr: [epochs to target per seed]}.
-    """
-    if not results:
-        raise ValueError("best_by_median needs at least one entry")
-    medians = {k: float(np.median(np.asarray(v, dtype=float))) for k, v in results.items()}
-    best = min(medians, key=lambda k: medians[k])
-    return best, medians[best]
 
 
 def train_ensemble_full_batch(ens: MLPEnsemble, data: Dataset, cfg: TrainConfig) -> list[History]:

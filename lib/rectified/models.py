@@ -142,7 +142,7 @@ class Maxout(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, k: int = 2, bias: bool = True):
         super().__init__()
-        activations._check_groups(out_features * k, k)
+        activations.check_groups(out_features * k, k)
         self.k = k
         self.linear = nn.Linear(in_features, out_features * k, bias=bias)
 
@@ -179,21 +179,17 @@ class MLP(nn.Module):
         self.act_params = dict(act_params)
         self.widths = widths
         self.batchnorm = batchnorm
-        self.k = k if activation == "maxout" else 1
-        if activation != "maxout":
-            activations.get(activation, **act_params)   # validate early, with a clear message
+        # maxout's pieces per unit are its registry parameter k
+        grouped = {"k": k} if "k" in activations.parameters(activation) else {}
+        act = activations.get(activation, **grouped, **act_params)   # validates, clearly
+        self.k = act.pieces
         self.linears = nn.ModuleList()
         self.acts = nn.ModuleList()
         self.norms = nn.ModuleList()
         fan_in = in_features
         for w in widths:
             self.linears.append(nn.Linear(fan_in, w * self.k))
-            if activation == "maxout":
-                activations._check_groups(w * self.k, self.k)
-                self.acts.append(_MaxoutAct(self.k))
-            else:
-                self.acts.append(activations.torch_module(activation, num_parameters=w,
-                                                          **act_params))
+            self.acts.append(activations.torch_module(act, num_parameters=w))
             self.norms.append(nn.BatchNorm1d(w * self.k if batchnorm == "before" else w)
                               if batchnorm else nn.Identity())
             fan_in = w
@@ -246,15 +242,6 @@ class MLP(nn.Module):
     def weight_layers(self) -> list[nn.Module]:
         """The weight layers from input to output (what per-layer gradient norms refer to)."""
         return [*self.linears, self.out]
-
-
-class _MaxoutAct(nn.Module):
-    def __init__(self, k):
-        super().__init__()
-        self.k = k
-
-    def forward(self, z):
-        return activations.maxout_torch(z, self.k)
 
 
 class SmallCNN(nn.Module):

@@ -25,14 +25,13 @@ from matplotlib import ticker
 import numpy as np
 import torch
 
-from . import data, models, plots
+from . import activations, data, models, plots
 from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
 
 __all__ = ["PlaygroundState", "Run", "Scene", "render", "widget", "PRESETS", "ACTIVATIONS",
            "DATASETS", "frame_times"]
 
-ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "tanh",
-               "sigmoid", "linear", "maxout")
+ACTIVATIONS = tuple(activations.names(include_grouped=True))
 DATASETS = tuple(data.DATASETS_2D) + tuple(data.TARGETS_1D)
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -59,7 +58,7 @@ class PlaygroundState:
     optimizer: str = "sgd"
     batch_size: int = 10
     l2: float = 0.0
-    grad_at_zero: float = 0.0       # ReLU'(0), relu only
+    grad_at_zero: float = 0.0       # f'(0) where the activation takes it (ReLU, |z|)
     init: str = "he"
     seed: int = 0
 
@@ -161,7 +160,8 @@ class Run:
         else:
             self.data = data.classification_2d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
                                                test_fraction=s.test_fraction)
-        act_params = {"grad_at_zero": s.grad_at_zero} if s.activation == "relu" else {}
+        act_params = ({"grad_at_zero": s.grad_at_zero}
+                      if "grad_at_zero" in activations.parameters(s.activation) else {})
         self.model = models.MLP(self.data.n_features, list(s.widths),
                                 1 if s.is_regression else 2, activation=s.activation,
                                 k=s.k, init=s.init, seed=s.seed, **act_params)
