@@ -13,7 +13,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-# JavaScript the pages serve themselves (MathJax), pinned in package-lock.json.
+# KaTeX (math typeset at build time, its stylesheet and fonts served by the site), pinned
+# in package-lock.json.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -23,9 +24,12 @@ $(NODE_STAMP): package.json package-lock.json
 book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## test: unit tests with coverage (fails under 90%), the warnings-as-errors build, every
-##       notebook under nbval, then every built page in headless Chromium
-test: unit book notebooks browser
+## test: unit tests with coverage (fails under 90%), the warnings-as-errors build and every
+##       notebook under nbval (the two side by side), then every built page in
+##       headless Chromium
+test: unit
+	$(MAKE) -j2 --output-sync=target book notebooks
+	$(MAKE) browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --cov=rectified --cov-report=term --cov-fail-under=90
