@@ -211,3 +211,29 @@ def layer_lines(values: Mapping[str, Sequence[float]], ax=None, log: bool = Fals
         kw.update(styles.get(label, {}))
         ax.plot(np.arange(1, len(v) + 1), v, label=label, **kw)
     return _finish_layer_axes(ax, log, ylabel, title)
+
+
+def draw_arms(arms: Sequence, ax=None, ylabel: str = "", log: bool = False,
+              colors: Sequence[str] | None = None):
+    """A comparison's arms side by side (:func:`rectified.compare.arm` summaries): every
+    seed's value as a point, the median as a bar and its bootstrap interval as a line.
+    Infinite values (a run that never got there) are drawn at the top edge as triangles."""
+    ax = _axes(ax)
+    finite = [v for a in arms for v in a.values if np.isfinite(v)]
+    top = max(finite) * (1.6 if log else 1.1) if finite else 1.0
+    for i, a in enumerate(arms):
+        col = colors[i] if colors is not None else color(a.name.split(" ")[0], i)
+        jitter = np.linspace(-0.12, 0.12, len(a.values))
+        shown = np.where(np.isfinite(a.values), a.values, top)
+        marker = np.where(np.isfinite(a.values), "o", "^")
+        for x_, y_, m in zip(i + jitter, shown, marker):
+            ax.plot(x_, y_, m, color=col, ms=5, alpha=0.75, mec="none")
+        lo, hi = (min(v, top) for v in a.interval)
+        ax.plot([i, i], [lo, hi], color="k", lw=1.5)
+        ax.plot([i - 0.22, i + 0.22], [min(a.median, top)] * 2, color="k", lw=2.5)
+    ax.set_xticks(range(len(arms)), [a.name for a in arms])
+    ax.set_xlim(-0.6, len(arms) - 0.4)
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    return ax.figure
