@@ -73,3 +73,24 @@ def test_the_books_register_loads():
 
     reg = register.load_register(Path(__file__).resolve().parents[1] / "book" / "register.yml")
     assert len(reg["entries"]) == 65
+
+
+def test_a_verdict_has_a_label_and_a_reason(book):
+    found = register.answers_in(book / "alpha.ipynb", ["C01"])
+    a = found["C01"][0]
+    assert a.label == "holds with a caveat" and a.reason == "Mostly."
+    _nb(book / "alpha.ipynb", [
+        _md("**Verdict: false.** It is not. Here is\nmore. And more.", ["C01"]),
+        _md("x", ["Q01"])])
+    rows, _ = register.ledger(book)
+    c01 = next(r for r in rows if r["id"] == "C01")["answers"][0]
+    assert c01.label == "false" and c01.reason == "It is not."
+    assert register.off_label(rows) == []
+
+
+def test_off_label_verdicts_are_found(book):
+    for verdict in ("**Verdict: false at this scale.** Small nets.",
+                    "**Verdict: holds.**"):                 # a label without a reason
+        _nb(book / "alpha.ipynb", [_md(verdict, ["C01"]), _md("x", ["Q01"])])
+        rows, _ = register.ledger(book)
+        assert register.off_label(rows) == [f"C01 ({verdict.split('**')[1][9:]})"]

@@ -16,9 +16,14 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["Answer", "load_register", "slugify", "answers_in", "ledger"]
+__all__ = ["Answer", "LABELS", "load_register", "slugify", "answers_in", "ledger",
+           "off_label"]
 
-_VERDICT = re.compile(r"^\s*\*\*Verdict:\s*(?P<verdict>[^*]+?)\*\*", re.M)
+#: The five verdicts a claim can get; each is followed by one sentence of reason.
+LABELS = ("holds", "holds with a caveat", "false", "not reproduced at this scale", "depends")
+
+_VERDICT = re.compile(r"^\s*\*\*Verdict:\s*(?P<verdict>[^*]+?)\*\*(?P<rest>.*)", re.M | re.S)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$", re.M)
 _SLUG_CLEAN = re.compile(r"[^\w\u4e00-\u9fff\- ]")
 
@@ -33,6 +38,18 @@ class Answer:
     anchor: str       # that heading's anchor (GitHub-style slug, as MyST makes it)
     verdict: str      # the bold verdict of a claim ('' for a question)
     text: str         # the cell's markdown
+
+    @property
+    def label(self) -> str:
+        """The verdict without its final full stop, in lower case ('' for a question)."""
+        return self.verdict.strip().rstrip(".").strip().lower()
+
+    @property
+    def reason(self) -> str:
+        """The first sentence after the bold verdict, on one line ('' if none)."""
+        match = _VERDICT.search(self.text)
+        rest = " ".join(match.group("rest").split()) if match else ""
+        return _SENTENCE_END.split(rest, maxsplit=1)[0] if rest else ""
 
 
 def load_register(path) -> dict:
@@ -107,3 +124,14 @@ def ledger(book_dir) -> tuple[list[dict], list[str]]:
                      "chapter_title": reg["chapters"][chapter],
                      "written": (book / f"{chapter}.ipynb").exists(), "answers": answers})
     return rows, missing
+
+
+def off_label(rows) -> list[str]:
+    """``"ID (verdict)"`` for every answered claim of a :func:`ledger` whose verdict is not
+    one of the five :data:`LABELS` or has no reason after it."""
+    bad = []
+    for r in rows:
+        for a in r["answers"]:
+            if r["kind"] == "claim" and a.verdict and (a.label not in LABELS or not a.reason):
+                bad.append(f"{r['id']} ({a.verdict})")
+    return bad
