@@ -123,3 +123,61 @@ def test_draw_arms_shows_every_seed():
     assert len(points) == 10 and sum(l.get_marker() == "^" for l in points) == 1
     assert [t.get_text() for t in ax.get_xticklabels()] == ["relu", "tanh"]
     plt.close(fig)
+
+
+# --- Training speed: what one grid cell's picture shows ---------------------------------------
+
+def _speed_runs():
+    """(activation, lr, inputs, depth) -> two fake histories whose accuracy rises linearly."""
+    from rectified.train import History
+
+    def hist(speed):
+        h = History(config={})
+        for e in range(6):
+            h.epoch.append(float(e))
+            h.train_acc.append(min(1.0, 0.1 + speed * e))
+        return h
+
+    return {(act, lr, "standardised", 3): [hist(base * (1 + lr)), hist(base)]
+            for act, base in (("relu", 0.2), ("tanh", 0.3), ("sigmoid", 0.1))
+            for lr in (0.1, 1.0)}
+
+
+def test_compute_training_speed_snaps_the_lr_and_picks_each_rivals_best():
+    runs = _speed_runs()
+    r = C.compute_training_speed(C.SpeedState("tanh", lr=0.8), runs)
+    assert r.lr == 1.0                                          # the nearest rate run
+    assert len(r.curves) == 2 and r.target_error == pytest.approx(5.0)
+    epochs, error = r.curves[1]
+    np.testing.assert_allclose(error, 100 * (1 - np.minimum(1.0, 0.1 + 0.3 * epochs)))
+    assert set(r.rivals) == {"relu", "sigmoid"} and r.rivals["relu"][0] == 1.0
+    expected = np.median([C.epochs_to_target(h, 0.95, interpolate=True)
+                          for h in runs[("tanh", 1.0, "standardised", 3)]])
+    assert r.median_epochs == pytest.approx(expected)
+    missed = C.compute_training_speed(C.SpeedState("sigmoid", lr=0.1, target=0.99), runs)
+    assert missed.median_epochs == math.inf
+
+
+def test_compute_training_speed_checks_its_inputs():
+    runs = _speed_runs()
+    with pytest.raises(ValueError, match="no runs for activation 'gelu'"):
+        C.compute_training_speed(C.SpeedState("gelu"), runs)
+    with pytest.raises(ValueError, match="no runs"):
+        C.compute_training_speed(C.SpeedState(depth=1), runs)
+    with pytest.raises(ValueError, match="target"):
+        C.compute_training_speed(C.SpeedState(target=1.5), runs)
+    with pytest.raises(ValueError, match="lr"):
+        C.compute_training_speed(C.SpeedState(lr=0), runs)
+    with pytest.raises(TypeError, match="SpeedState"):
+        C.compute_training_speed(("relu", 0.1), runs)
+
+
+def test_draw_training_speed_returns_its_figure():
+    import matplotlib.pyplot as plt
+
+    from rectified import plots
+
+    fig = plots.draw_training_speed(C.compute_training_speed(C.SpeedState("relu"),
+                                                             _speed_runs()))
+    assert len(fig.axes) == 1
+    plt.close(fig)

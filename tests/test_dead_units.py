@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rectified import data, diagnostics, models, widgets
+from rectified import data, diagnostics, models, plots
 from rectified.diagnostics import first_dead_layer, max_pre_activation
 from rectified.train import TrainConfig, UnitTrace, trace_units, train
 
@@ -105,24 +105,46 @@ def test_digits_pixels_are_in_the_unit_interval():
 
 
 def test_every_dead_map_remedy_builds_and_unknown_ones_fail():
-    for remedy in widgets.DEAD_MAP_REMEDIES:
-        model, cfg = widgets.dead_map_setup(widgets.DeadMapState(remedy=remedy, width=4, depth=1))
+    for remedy in diagnostics.DEAD_MAP_REMEDIES:
+        model, cfg = diagnostics.dead_map_setup(
+            diagnostics.DeadMapState(remedy=remedy, width=4, depth=1))
         assert isinstance(model, models.MLP) and cfg.batch_size == 32
-    model, cfg = widgets.dead_map_setup(widgets.DeadMapState(remedy="adam", lr=0.01))
+    model, cfg = diagnostics.dead_map_setup(diagnostics.DeadMapState(remedy="adam", lr=0.01))
     assert cfg.optimizer == "adam" and cfg.lr == 0.01
-    model, _ = widgets.dead_map_setup(widgets.DeadMapState(remedy="batchnorm_before"))
+    model, _ = diagnostics.dead_map_setup(diagnostics.DeadMapState(remedy="batchnorm_before"))
     assert model.batchnorm == "before"
-    with pytest.raises(ValueError, match="remedy"):
-        widgets.dead_map_setup(widgets.DeadMapState(remedy="dropout"))
+    with pytest.raises(ValueError, match="remedy 'dropout'"):
+        diagnostics.dead_map_setup(diagnostics.DeadMapState(remedy="dropout"))
+    with pytest.raises(ValueError, match="width"):
+        diagnostics.dead_map_setup(diagnostics.DeadMapState(width=0))
+    with pytest.raises(TypeError, match="DeadMapState"):
+        diagnostics.dead_map_setup({"lr": 0.5})
 
 
-def test_render_dead_map_draws_map_and_accuracy():
-    state = widgets.DeadMapState(lr=2.0, epochs=1, width=6, depth=2, record_every=20)
-    tr = widgets.dead_map_trace(state)
-    assert len(tr.margin) == 2 and tr.margin[0].shape[1] == 6
-    fig = widgets.render_dead_map(state, tr)
-    assert len(fig.axes) == 2 and "lr 2" in fig._suptitle.get_text()
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["layer 1", "layer 2"]
+def test_compute_dead_map_sorts_units_by_lifetime_and_matches_its_trace():
+    state = diagnostics.DeadMapState(lr=2.0, epochs=1, width=6, depth=2, record_every=20)
+    result = diagnostics.compute_dead_map(state)
+    trace = result.trace
+    assert result.state == state and len(result.alive) == 2
+    for layer, alive in enumerate(result.alive):
+        assert alive.shape == (6, len(trace.step))
+        lifetimes = alive.sum(1)
+        assert (np.diff(lifetimes) <= 0).all()                  # longest-lived first
+        assert sorted(lifetimes) == sorted(trace.alive(layer).sum(0))
+    np.testing.assert_array_equal(result.step, trace.history.step)
+    np.testing.assert_array_equal(result.test_acc, trace.history.test_acc)
+    last = np.concatenate([trace.alive(l)[-1] for l in range(2)])
+    assert result.dead_fraction == pytest.approx(1 - last.mean())
+    assert result.diverged == trace.history.diverged
+    assert result.final_test_acc == trace.history.test_acc[-1]
+    # the same state gives the same run
+    again = diagnostics.compute_dead_map(state)
+    for a, b in zip(result.alive, again.alive):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_draw_dead_map_draws_map_and_accuracy():
+    state = diagnostics.DeadMapState(lr=2.0, epochs=1, width=6, depth=2, record_every=20)
+    fig = plots.draw_dead_map(diagnostics.compute_dead_map(state))
+    assert len(fig.axes) == 2
     plt.close(fig)
-    fig = widgets.render_dead_map(state)                    # trains when no trace is given
-    assert fig.axes[1].get_ylabel() == "accuracy"

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from rectified import activations, data, diagnostics, models, plots, widgets
-from rectified.train import TrainConfig, train
+from rectified import activations, data, diagnostics, models, piecewise, plots, widgets
+from rectified.train import TrainConfig, Trainer, train
+
+
+def render_interpolant(state):
+    return plots.draw_interpolant(piecewise.compute_interpolant(state))
+
 
 BAD = [
     # (callable, exception, message fragment)
@@ -62,6 +67,14 @@ BAD = [
      TypeError, "must be a rectified.data.Dataset"),
     (lambda: train(models.MLP(2, [3], 2), data.classification_2d("xor"), {"epochs": 1}),
      TypeError, "cfg must be a TrainConfig"),
+    (lambda: train(torch.zeros(3), data.classification_2d("xor"), TrainConfig(epochs=1)),
+     TypeError, "model must be a torch nn.Module or a rectified.models.MLPEnsemble, got Tensor"),
+    (lambda: train(models.MLPEnsemble([models.MLP(2, [3], 2)] * 2), data.classification_2d("xor"),
+                   [TrainConfig(epochs=1, seed=0), TrainConfig(epochs=2, seed=1)]),
+     ValueError, "epochs must be the same for all members, got 1 and 2"),
+    (lambda: Trainer(models.MLP(2, [3], 2), data.classification_2d("xor"),
+                     TrainConfig(epochs=1)).step(1.5),
+     ValueError, "n must be an int >= 0 (steps to take), got 1.5"),
     (lambda: diagnostics.regions_along_line(models.MLP(2, [3], 1, activation="tanh"), [0, 0], [1, 1]),
      ValueError, "activation is one of"),
     (lambda: diagnostics.regions_along_line(models.MLP(2, [3], 1), [0], [1]), ValueError,
@@ -78,18 +91,18 @@ BAD = [
      ValueError, "shape (n, 2)"),
     (lambda: plots.training_curves({"a": object()}, metric="accuracy"), ValueError, "no metric"),
     (lambda: plots.layer_bars({}), ValueError, "at least one"),
-    (lambda: widgets.render_interpolant(widgets.InterpolantState(target="tan")), ValueError,
-     "unknown target"),
-    (lambda: widgets.render_interpolant(widgets.InterpolantState(n_units=0)), ValueError,
+    (lambda: piecewise.compute_interpolant(piecewise.InterpolantState(target="tan")),
+     ValueError, "unknown target"),
+    (lambda: piecewise.compute_interpolant(piecewise.InterpolantState(n_units=0)), ValueError,
      "n_units must be a positive int"),
-    (lambda: widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(), depth=(1, 3)),
+    (lambda: widgets.interactive(render_interpolant, piecewise.InterpolantState(), depth=(1, 3)),
      ValueError, "no field(s) ['depth']"),
-    (lambda: widgets.interactive(widgets.render_interpolant, {"n_units": 3}), TypeError,
+    (lambda: widgets.interactive(render_interpolant, {"n_units": 3}), TypeError,
      "must be a dataclass"),
-    (lambda: widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(), n_units=3),
+    (lambda: widgets.interactive(render_interpolant, piecewise.InterpolantState(), n_units=3),
      TypeError, "control for 'n_units'"),
-    (lambda: widgets.small_multiples(widgets.render_interpolant, []), ValueError, "at least one"),
-    (lambda: widgets.small_multiples(widgets.render_interpolant, [widgets.InterpolantState()],
+    (lambda: widgets.small_multiples(render_interpolant, []), ValueError, "at least one"),
+    (lambda: widgets.small_multiples(render_interpolant, [piecewise.InterpolantState()],
                                      titles=["a", "b"]), ValueError, "2 titles for 1 states"),
 ]
 

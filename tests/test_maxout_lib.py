@@ -1,11 +1,11 @@
 """Tests of the maxout chapter's helpers: piecewise-linear fits, permuted tasks, two-task
-training and the maxout-fit widget."""
+training and the maxout-fit experiment."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from rectified import continual, data, models, piecewise, widgets
+from rectified import continual, data, models, piecewise, plots
 from rectified.train import TrainConfig
 
 X = np.linspace(-3, 3, 241)
@@ -145,23 +145,34 @@ def test_train_two_tasks_checks_its_tasks():
         continual.train_two_tasks(net, a, other, cfg)
 
 
-def test_render_maxout_fit_reports_the_error_and_draws_every_piece():
-    fig = widgets.render_maxout_fit(widgets.MaxoutFitState("parabola", k=3))
+def test_compute_maxout_fit_reports_the_error_and_every_piece():
+    r3 = piecewise.compute_maxout_fit(piecewise.MaxoutFitState("parabola", k=3))
+    assert len(r3.pieces) == len(r3.units) == 1 and r3.pieces[0].shape == (3, 301)
+    np.testing.assert_allclose(r3.units[0], r3.pieces[0].max(0))
+    np.testing.assert_allclose(r3.approx, r3.units[0])
+    assert r3.rms_error == pytest.approx(np.sqrt(np.mean((r3.approx - r3.x ** 2) ** 2)))
+    r12 = piecewise.compute_maxout_fit(piecewise.MaxoutFitState("parabola", k=12))
+    assert r12.rms_error < r3.rms_error / 8
+    rd = piecewise.compute_maxout_fit(piecewise.MaxoutFitState("wave", k=4, difference=True))
+    assert rd.difference and [p.shape for p in rd.pieces] == [(4, 301), (4, 301)]
+    np.testing.assert_allclose(rd.approx, rd.units[0] - rd.units[1])
+    with pytest.raises(ValueError, match="target"):
+        piecewise.compute_maxout_fit(piecewise.MaxoutFitState("cubic"))
+    with pytest.raises(ValueError, match="k must"):
+        piecewise.compute_maxout_fit(piecewise.MaxoutFitState(k=0))
+    with pytest.raises(TypeError, match="difference must be a bool"):
+        piecewise.compute_maxout_fit(piecewise.MaxoutFitState(difference="yes"))
+
+
+def test_draw_maxout_fit_draws_every_piece():
+    fig = plots.draw_maxout_fit(piecewise.compute_maxout_fit(
+        piecewise.MaxoutFitState("parabola", k=3)))
     assert len(fig.axes) == 2
-    err3 = float(fig.axes[1].get_title().split("RMS error ")[1])
     assert len(fig.axes[0].get_lines()) == 3 + 1 + 1           # pieces, their max, target
     plt.close(fig)
-    fig = widgets.render_maxout_fit(widgets.MaxoutFitState("parabola", k=12))
-    assert float(fig.axes[1].get_title().split("RMS error ")[1]) < err3 / 8
-    plt.close(fig)
-    fig = widgets.render_maxout_fit(widgets.MaxoutFitState("wave", k=4, difference=True))
+    fig = plots.draw_maxout_fit(piecewise.compute_maxout_fit(
+        piecewise.MaxoutFitState("wave", k=4, difference=True)))
     assert len(fig.axes[0].get_lines()) == 2 * (4 + 1)
-    assert "difference" in fig._suptitle.get_text()
-    plt.close(fig)
-    with pytest.raises(ValueError, match="target"):
-        widgets.render_maxout_fit(widgets.MaxoutFitState("cubic"))
-    with pytest.raises(ValueError, match="k must"):
-        widgets.render_maxout_fit(widgets.MaxoutFitState(k=0))
 
 
 def test_learn_second_task_continues_a_trained_model():

@@ -1,23 +1,25 @@
 """Library pieces of the why-nonlinearity chapter: full-batch ensemble training (Adam, L2,
-regression), the straight pieces of a decision boundary, and the fit and boundary widgets."""
+regression), the straight pieces of a decision boundary, and the fit and ring-boundary
+experiments."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 
-from rectified import boundary, data, ensemble, models, widgets
+from rectified import boundary, data, diagnostics, models, plots
 from rectified.train import TrainConfig, train
 
 
-# --- train_ensemble_full_batch ---------------------------------------------------------------
+# --- full-batch ensembles (train on an MLPEnsemble) ---------------------------------------------------------------
 
 def test_full_batch_ensemble_matches_separate_adam_runs_with_l2():
     ds = data.classification_2d("ring", n=120, seed=1)
     cfg = TrainConfig(optimizer="adam", lr=0.03, steps=40, batch_size=None, weight_decay=1e-3,
                       diagnostics=False, record_every=20)
     seeds = (2, 5)
-    ens = ensemble.MLPEnsemble([models.MLP(2, [4, 3], 2, "relu", seed=s) for s in seeds])
-    hists = ensemble.train_ensemble_full_batch(ens, ds, cfg)
+    ens = models.MLPEnsemble([models.MLP(2, [4, 3], 2, "relu", seed=s) for s in seeds])
+    hists = train(ens, ds, cfg)
     for k, s in enumerate(seeds):
         net = models.MLP(2, [4, 3], 2, "relu", seed=s)
         ref = train(net, ds, cfg)
@@ -35,8 +37,8 @@ def test_full_batch_ensemble_regression_matches_train(optimizer):
     ds = data.regression_1d("sine", n=60, seed=0)
     cfg = TrainConfig(optimizer=optimizer, lr=0.02, epochs=15, batch_size=None,
                       diagnostics=False)
-    ens = ensemble.MLPEnsemble([models.MLP(1, [6], 1, "tanh", seed=s) for s in (0, 1)])
-    hists = ensemble.train_ensemble_full_batch(ens, ds, cfg)
+    ens = models.MLPEnsemble([models.MLP(1, [6], 1, "tanh", seed=s) for s in (0, 1)])
+    hists = train(ens, ds, cfg)
     for k in (0, 1):
         ref = train(models.MLP(1, [6], 1, "tanh", seed=k), ds, cfg)
         assert len(hists[k].loss) == len(ref.loss) == 16      # a record per epoch, as train()
@@ -46,20 +48,16 @@ def test_full_batch_ensemble_regression_matches_train(optimizer):
 
 def test_full_batch_ensemble_flags_divergence_and_rejects_bad_input():
     ds = data.regression_1d("sine", n=40, seed=0)
-    ens = ensemble.MLPEnsemble([models.MLP(1, [4], 1, "relu", seed=0)])
-    hists = ensemble.train_ensemble_full_batch(
+    ens = models.MLPEnsemble([models.MLP(1, [4], 1, "relu", seed=0)])
+    hists = train(
         ens, ds, TrainConfig(optimizer="sgd", lr=1e6, steps=30, batch_size=None,
                              diagnostics=False, record_every=10))
     assert hists[0].diverged and "diverged" in hists[0].message
     good = TrainConfig(lr=0.1, steps=2, batch_size=None)
-    with pytest.raises(TypeError, match="MLPEnsemble"):
-        ensemble.train_ensemble_full_batch(models.MLP(1, [4], 1), ds, good)
     with pytest.raises(TypeError, match="Dataset"):
-        ensemble.train_ensemble_full_batch(ens, (ds.X_train, ds.y_train), good)
+        train(ens, (ds.X_train, ds.y_train), good)
     with pytest.raises(TypeError, match="TrainConfig"):
-        ensemble.train_ensemble_full_batch(ens, ds, {"lr": 0.1})
-    with pytest.raises(ValueError, match="batch_size=None"):
-        ensemble.train_ensemble_full_batch(ens, ds, TrainConfig(lr=0.1, steps=2, batch_size=8))
+        train(ens, ds, {"lr": 0.1})
 
 
 # --- boundary --------------------------------------------------------------------------------
@@ -121,27 +119,86 @@ def test_chord_deviation():
         boundary.chord_deviation(np.zeros(5))
 
 
-# --- widgets ---------------------------------------------------------------------------------
+# --- the fit and ring-boundary experiments ----------------------------------------------------
 
-def test_render_fit_trains_or_uses_a_given_net():
-    state = widgets.FitState(n_units=3, steps=5, view=6.0)
-    fig = widgets.render_fit(state)
-    assert "3 units, seed 0" in fig.axes[0].get_title() and "kink" in fig.axes[0].get_title()
-    hand = models.relu_interpolant(np.array([-2.0, 0.0, 2.0]), np.array([0.0, 1.0, 0.0]))
-    fig = widgets.render_fit(widgets.FitState(n_units=2), net=hand)
-    assert ": 2 kinks" in fig.axes[0].get_title()
-    with pytest.raises(ValueError, match="view"):
-        widgets.render_fit(widgets.FitState(view=3.0), net=hand)
-    with pytest.raises(ValueError, match="n_units"):
-        widgets.fit_net(widgets.FitState(n_units=0))
-    plt.close("all")
+def test_compute_fit_measures_the_fitted_net():
+    state = boundary.FitState(n_units=3, steps=5, view=6.0)
+    r = boundary.compute_fit(state)
+    assert r.state == state and r.interval == (-4.0, 4.0)
+    assert r.x[0] == -6.0 and r.x[-1] == 6.0 and r.y.shape == r.x.shape == r.target_y.shape
+    np.testing.assert_allclose(r.target_y, np.sin(r.x))
+    assert r.n_kinks == len(r.kinks) <= 3 and np.all(np.abs(r.kinks) <= 6.0)
+    assert len(r.X_train) == 150 and r.test_rmse > 0
+    kinks = diagnostics.regions_along_line(r.model, [-6.0], [6.0]).points.ravel()
+    np.testing.assert_allclose(r.kinks, kinks)
+    assert r.history.step == [0, 5]
 
 
-def test_render_boundary_counts_pieces_for_relu_only():
-    fig = widgets.render_boundary(widgets.BoundaryState(activation="relu", steps=5))
-    title = fig.axes[0].get_title()
-    assert "test accuracy" in title and "straight pieces" in title
-    fig = widgets.render_boundary(widgets.BoundaryState(activation="tanh"),
-                                  net=models.MLP(2, [3, 3, 3], 2, "tanh", seed=1))
-    assert "straight pieces" not in fig.axes[0].get_title()
-    plt.close("all")
+def test_compute_fits_trains_seeds_together_like_separate_runs():
+    states = [boundary.FitState(n_units=4, seed=s, steps=30) for s in (0, 1)]
+    states.append(boundary.FitState(n_units=2, steps=30))
+    results = boundary.compute_fits(states + states[:1])          # a repeat counts once
+    assert list(results) == states
+    for s in states:
+        alone = boundary.compute_fit(s)
+        assert results[s].test_rmse == pytest.approx(alone.test_rmse, rel=1e-4)
+        np.testing.assert_allclose(results[s].y, alone.y, atol=1e-4)
+
+
+def test_fit_states_are_checked():
+    for state, match in ((boundary.FitState(view=3.0), "view"),
+                         (boundary.FitState(n_units=0), "n_units"),
+                         (boundary.FitState(target="cosine"), "target"),
+                         (boundary.FitState(lr=0.0), "lr")):
+        with pytest.raises(ValueError, match=match):
+            boundary.compute_fit(state)
+    with pytest.raises(TypeError, match="FitState"):
+        boundary.compute_fits([boundary.BoundaryState()])
+
+
+def test_compute_boundary_counts_pieces_for_piecewise_linear_nets_only():
+    r = boundary.compute_boundary(boundary.BoundaryState(activation="relu", steps=5))
+    assert r.grid[0] == -1.3 and r.grid[-1] == 1.3 and r.prob.shape == (200, 200)
+    assert ((0 <= r.prob) & (r.prob <= 1)).all() and 0 <= r.test_accuracy <= 1
+    pieces = boundary.boundary_pieces(r.model, (-1.3, 1.3), (-1.3, 1.3), resolution=200)
+    assert r.n_pieces == pieces.n_pieces and len(r.corners) == len(pieces.corners)
+    for act in ("tanh", "linear"):
+        r = boundary.compute_boundary(boundary.BoundaryState(activation=act, steps=5))
+        assert r.n_pieces is None and r.corners is None
+
+
+def test_compute_boundaries_groups_seeds_and_settings():
+    states = [boundary.BoundaryState("relu", seed=s, steps=20) for s in (0, 1)]
+    states.append(boundary.BoundaryState("relu", seed=0, steps=20, weight_decay=0.0))
+    results = boundary.compute_boundaries(states)
+    assert list(results) == states
+    for s in states:
+        alone = boundary.compute_boundary(s)
+        assert results[s].test_accuracy == pytest.approx(alone.test_accuracy, abs=0.011)
+        np.testing.assert_allclose(results[s].prob, alone.prob, atol=1e-3)
+    for state, match in ((boundary.BoundaryState(activation="step"), "activation"),
+                         (boundary.BoundaryState(widths=[3, 3]), "widths"),
+                         (boundary.BoundaryState(weight_decay=-1.0), "weight_decay")):
+        with pytest.raises(ValueError, match=match):
+            boundary.compute_boundaries([state])
+
+
+def test_class_probability_grid_matches_the_softmax():
+    net = models.MLP(2, [3], 2, seed=0)
+    g, p = boundary.class_probability_grid(net, 1.0, resolution=5)
+    np.testing.assert_allclose(g, np.linspace(-1, 1, 5))
+    with torch.no_grad():
+        out = net(torch.tensor([[g[1], g[3]]], dtype=torch.float32))
+    assert p[3, 1] == pytest.approx(torch.softmax(out, 1)[0, 1].item(), abs=1e-6)
+
+
+def test_draw_fit_returns_its_figure():
+    fig = plots.draw_fit(boundary.compute_fit(boundary.FitState(n_units=2, steps=5)))
+    assert len(fig.axes) == 1
+    plt.close(fig)
+
+
+def test_draw_boundary_returns_its_figure():
+    fig = plots.draw_boundary(boundary.compute_boundary(boundary.BoundaryState(steps=5)))
+    assert len(fig.axes) == 1
+    plt.close(fig)

@@ -1,4 +1,5 @@
 import io
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -50,6 +51,22 @@ def test_same_state_same_run_and_relu_learns_the_ring():
     assert a.accuracy()[0] > 0.9 and a.train_loss[-1] < a.train_loss[0]
 
 
+def test_a_run_is_the_training_engine_stepped_by_hand():
+    from rectified.train import TrainConfig, train
+
+    state = P.PlaygroundState.decode("data=moons widths=6 lr=0.1 opt=momentum l2=0.001 batch=16")
+    run = P.Run(state).step(40).step(25)
+    assert run.steps == [0, 40, 65] and run.step_count == 65
+    assert run.train_loss is run.trainer.history.loss and run.optimizer is run.trainer.optimizer
+    fresh = P.Run(state)
+    ref = train(fresh.model, fresh.data, TrainConfig(
+        optimizer="momentum", lr=0.1, weight_decay=0.001, batch_size=16, steps=65,
+        record_every=65, seed=0, diagnostics=False))
+    assert ref.loss[-1] == run.train_loss[-1] and ref.test_loss[-1] == run.test_loss[-1]
+    assert all(torch.equal(p, q) for p, q in zip(fresh.model.parameters(),
+                                                 run.model.parameters()))
+
+
 def test_linear_activation_cannot_learn_the_ring():
     run = P.Run(P.PlaygroundState.decode("data=ring act=linear widths=3-3-3")).step(300)
     assert run.accuracy()[0] < 0.75
@@ -62,8 +79,9 @@ def test_high_learning_rate_kills_units_and_divergence_stops_training():
     wild = P.Run(P.PlaygroundState.decode("data=sine widths=32-32 lr=50 act=relu"))
     wild.step(50)
     assert wild.diverged
-    before = wild.step_count
-    assert wild.step(10).step_count == before
+    before, records = wild.step_count, list(wild.steps)
+    assert wild.step(10).step_count == before and wild.steps == records
+    assert math.isfinite(wild.train_loss[-1])       # the last record is before the blow-up
 
 
 @pytest.mark.parametrize("text", ["data=xor act=maxout k=3 widths=4", "data=sine widths=8",

@@ -2,8 +2,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from rectified import data, models, plots, widgets
+from rectified import data, models, piecewise, plots, propagation, widgets
 from rectified.train import TrainConfig, train
+
+
+def render_interpolant(state):
+    """The introduction's widget render: state → result → figure."""
+    return plots.draw_interpolant(piecewise.compute_interpolant(state))
 
 
 def test_use_style_sets_the_house_style():
@@ -41,32 +46,40 @@ def test_layer_bars():
     assert plots.color("unknown", 3) == "C3"
 
 
-def test_render_interpolant_error_shrinks_with_units():
-    errors = []
-    for n in (2, 8, 32):
-        fig = widgets.render_interpolant(widgets.InterpolantState(n_units=n))
-        errors.append(float(fig.axes[0].get_title().split("max error ")[1]))
+def test_interpolant_error_shrinks_with_units():
+    results = [piecewise.compute_interpolant(piecewise.InterpolantState(n_units=n))
+               for n in (2, 8, 32)]
+    errors = [r.max_error for r in results]
     assert errors[0] > errors[1] > errors[2]
+    r = results[1]
+    assert r.units.shape == (600, 8) and len(r.kinks) == 8
+    np.testing.assert_allclose(r.kink_values, np.sin(r.kinks))
+    assert r.max_error == pytest.approx(np.abs(r.y_net - r.y_target).max())
+    assert abs(r.y_net[0] - r.y_target[0]) < 1e-5 and abs(r.y_net[-1] - r.y_target[-1]) < 1e-5
+    with pytest.raises(ValueError, match="lo < hi, got lo=1.0"):
+        piecewise.compute_interpolant(piecewise.InterpolantState(lo=1.0, hi=-1.0))
+    with pytest.raises(TypeError, match="InterpolantState"):
+        piecewise.compute_interpolant({"n_units": 3})
 
 
-def test_render_activation_has_value_and_derivative_panels():
-    fig = widgets.render_activation(widgets.ActivationState("leaky_relu", param=0.2))
-    assert len(fig.axes) == 2
-    fig = widgets.render_activation(widgets.ActivationState("tanh", derivative=False))
-    assert len(fig.axes) == 1
+def test_draw_interpolant_draws_one_line_per_unit():
+    r = piecewise.compute_interpolant(piecewise.InterpolantState(n_units=3))
+    fig = plots.draw_interpolant(r)
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 3 + 3
+    fig, ax = plt.subplots()
+    assert plots.draw_interpolant(r, ax=ax) is fig
 
 
 def test_small_multiples_tiles_renders():
-    states = [widgets.InterpolantState(n_units=n) for n in (1, 2, 3, 4)]
-    fig = widgets.small_multiples(widgets.render_interpolant, states, titles=list("abcd"),
-                                  ncols=2)
+    states = [piecewise.InterpolantState(n_units=n) for n in (1, 2, 3, 4)]
+    fig = widgets.small_multiples(render_interpolant, states, titles=list("abcd"), ncols=2)
     assert len(fig.axes) == 4 and fig.axes[3].get_title() == "d"
 
 
 def test_interactive_redraws_when_a_control_moves():
     import ipywidgets as w
 
-    box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
+    box = widgets.interactive(render_interpolant, piecewise.InterpolantState(),
                               n_units=(1, 16), target=list(data.TARGETS_1D),
                               hi=w.FloatSlider(min=1, max=8), static=False)
     assert "text/html" not in box._repr_mimebundle_()
@@ -75,13 +88,16 @@ def test_interactive_redraws_when_a_control_moves():
     assert box.state().n_units == 9
     box.children[0].children[1].value = "abs"
     assert box.state().target == "abs"
-    box2 = widgets.interactive(widgets.render_activation, widgets.ActivationState(),
-                               param=(0.0, 1.0), derivative=True, static={"param": [0.0, 1.0]})
+    box2 = widgets.interactive(
+        lambda s: plots.draw_activation(propagation.compute_activation(s)),
+        propagation.ActivationState(), param=(0.0, 1.0), derivative=True,
+        static={"param": [0.0, 1.0]})
     assert box2.state().name == "relu"
+    assert 'alt="ActivationState figure"' in box2._repr_mimebundle_()["text/html"]
 
 
 def test_static_version_has_one_frame_per_combination_and_switching_script():
-    box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(n_units=4),
+    box = widgets.interactive(render_interpolant, piecewise.InterpolantState(n_units=4),
                               n_units=(1, 16), target=["sine", "abs"])
     bundle = box._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
@@ -100,16 +116,16 @@ def test_static_version_has_one_frame_per_combination_and_switching_script():
     # the frame shown first is the current state's
     assert 'value="1"' in page and payload["frames"]["1|0"] in page
     with pytest.raises(ValueError, match="would need 64 frames"):
-        widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
+        widgets.interactive(render_interpolant, piecewise.InterpolantState(),
                             n_units=(1, 64), static={"n_units": list(range(1, 65))},
                             max_frames=40)
     with pytest.raises(ValueError, match="have no control"):
-        widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(),
+        widgets.interactive(render_interpolant, piecewise.InterpolantState(),
                             n_units=(1, 8), static={"target": ["sine"]})
     # a selection slider's frames are its options, as a dropdown's
     import ipywidgets
 
-    box = widgets.interactive(widgets.render_interpolant, widgets.InterpolantState(n_units=5),
+    box = widgets.interactive(render_interpolant, piecewise.InterpolantState(n_units=5),
                               n_units=ipywidgets.SelectionSlider(options=[2, 5, 9]))
     payload = json.loads(re.search(r'class="rw-data">(.*?)</script>',
                                    box._repr_mimebundle_()["text/html"]).group(1))

@@ -1,5 +1,5 @@
 """Tests for the kink-at-zero machinery: rectified.precision, rectified.curvature, the
-KinkState widget and plots.value_grid."""
+kink experiment (precision.compute_kink, plots.draw_kink) and plots.value_grid."""
 
 import math
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rectified import curvature, data, models, plots, precision, widgets
+from rectified import curvature, data, models, plots, precision
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +134,29 @@ def test_train_in_precision_is_deterministic_and_leaves_the_model_alone(digits):
     assert bf.weights.shape == runs[0].weights.shape
 
 
+def test_mixed_precision_runs_in_the_format_and_keeps_float32_master_weights(digits):
+    net = models.MLP(64, [8], 10, seed=0)
+    mixed = precision.MixedPrecision(net, "bfloat16", grad_at_zero=1.0)
+    assert all(p.dtype == torch.float32 for p in mixed.parameters())
+    x = torch.as_tensor(digits.X_train[:16])
+    out = mixed(x)
+    expected = precision.cast(net, "bfloat16")(x.to(torch.bfloat16))
+    assert out.dtype == torch.bfloat16 and torch.equal(out, expected)
+    torch.nn.functional.cross_entropy(out, torch.as_tensor(digits.y_train[:16])).backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.float32
+               for p in mixed.parameters())
+    assert all(p.grad is None for p in net.parameters())        # the model is left alone
+    assert mixed.steps_with_zero == 0
+    zeros = torch.zeros(4, 64)                  # zero input and zero biases: z = 0 exactly
+    mixed(zeros)
+    mixed.eval()(zeros)                         # passes in eval mode are not counted
+    assert mixed.steps_with_zero == 1
+    with pytest.raises(TypeError, match="without buffers"):
+        precision.MixedPrecision(models.MLP(4, [4], 2, batchnorm="after"), "float16")
+    with pytest.raises(TypeError, match="Dataset"):
+        precision.train_in_precision(net, (digits.X_train, digits.y_train))
+
+
 # --- curvature of a step ------------------------------------------------------------------------
 
 def test_probe_step_relu_first_layer_has_no_network_curvature(digits):
@@ -164,30 +187,44 @@ def test_probe_step_checks_its_arguments(digits):
         curvature.probe_step(net, X, y, [1e-3], scope="layer9")
 
 
-# --- widget and plot ----------------------------------------------------------------------------
+# --- the kink experiment and its plots ---------------------------------------------------------
 
 @pytest.mark.parametrize("network", ["cnn", "mlp-separate", "mlp-fused"])
-def test_render_kink_draws_two_panels(network):
-    fig = widgets.render_kink(widgets.KinkState(network, "bfloat16", 1.0, 0.0, n_examples=32))
-    assert len(fig.axes) == 2
-    title = fig._suptitle.get_text()
-    assert network in title and ("differ" in title or "identical" in title)
+def test_compute_kink_has_one_entry_per_layer_and_parameter(network):
+    r = precision.compute_kink(precision.KinkState(network, "bfloat16", 1.0, 0.0,
+                                                   n_examples=32))
+    assert r.network == network and r.dtype == "bfloat16" and r.grad_at_zero == 1.0
+    assert len(r.layer_zeros) == len(r.layer_totals) == 2
+    assert all(0 <= z <= t for z, t in zip(r.layer_zeros, r.layer_totals))
+    assert len(r.param_names) == len(r.param_labels) == len(r.param_diff)
+    assert r.gradients_differ == any(d > 0 for d in r.param_diff)
 
 
-def test_render_kink_reports_structural_zeros_and_checks_its_state():
-    fig = widgets.render_kink(widgets.KinkState("cnn", "float32", 1.0, 0.0, n_examples=16))
-    assert "differ" in fig._suptitle.get_text()
-    fig = widgets.render_kink(widgets.KinkState("cnn", "float32", 1.0, 0.1, n_examples=16))
-    assert "identical" in fig._suptitle.get_text()
+def test_compute_kink_reports_structural_zeros_and_checks_its_state():
+    r = precision.compute_kink(precision.KinkState("cnn", "float32", 1.0, 0.0, n_examples=16))
+    assert r.gradients_differ and r.layer_zeros[0] > 0     # blank pixels, zero biases
+    assert r.param_labels[:4] == ("conv 1 W", "conv 1 b", "conv 2 W", "conv 2 b")
+    r = precision.compute_kink(precision.KinkState("cnn", "float32", 1.0, 0.1, n_examples=16))
+    assert not r.gradients_differ and all(d == 0 for d in r.param_diff)
+    r = precision.compute_kink(precision.KinkState("mlp-fused", n_examples=16))
+    assert r.param_labels == ("layer 1 W", "layer 1 b", "layer 2 W", "layer 2 b", "out W",
+                              "out b")
     with pytest.raises(ValueError, match="unknown network"):
-        widgets.render_kink(widgets.KinkState("rnn"))
+        precision.compute_kink(precision.KinkState("rnn"))
     with pytest.raises(ValueError, match="n_examples"):
-        widgets.render_kink(widgets.KinkState(n_examples=0))
+        precision.compute_kink(precision.KinkState(n_examples=0))
     with pytest.raises(ValueError, match="dtype"):
-        widgets.render_kink(widgets.KinkState(dtype="int8"))
-    assert widgets._kink_param_label("linears.0.weight") == "layer 1 W"
-    assert widgets._kink_param_label("convs.1.bias") == "conv 2 b"
-    assert widgets._kink_param_label("out.weight") == "out W"
+        precision.compute_kink(precision.KinkState(dtype="int8"))
+    with pytest.raises(ValueError, match="bias_init must be a finite number"):
+        precision.compute_kink(precision.KinkState(bias_init=float("nan")))
+
+
+def test_draw_kink_draws_two_panels():
+    r = precision.compute_kink(precision.KinkState("mlp-separate", "bfloat16", 1.0, 0.1,
+                                                   n_examples=32))
+    fig = plots.draw_kink(r)
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].patches) == 2 and len(fig.axes[1].patches) == len(r.param_diff)
 
 
 def test_value_grid_labels_cells_and_checks_shapes():

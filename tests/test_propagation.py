@@ -1,12 +1,12 @@
-"""Signal propagation helpers (rectified.propagation), the layer_lines plot and the
-gradient-flow widget of the why-ReLU part 1 chapter."""
+"""Signal propagation helpers (rectified.propagation), the layer_lines plot, the
+gradient-flow experiment of the why-ReLU part 1 chapter and the activation explorer."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
-from rectified import data, diagnostics, models, plots, propagation, widgets
+from rectified import data, diagnostics, models, plots, propagation
 
 
 @pytest.fixture(scope="module")
@@ -103,17 +103,50 @@ def test_layer_lines_draws_one_line_per_label():
         plots.layer_lines({})
 
 
-def test_render_gradient_flow():
-    fig = widgets.render_gradient_flow(widgets.GradientFlowState(depth=6))
-    assert len(fig.axes) == 2 and "layer 1" in fig._suptitle.get_text()
-    assert len(fig.axes[0].get_lines()) == 1          # He/ReLU is its own reference
-    fig = widgets.render_gradient_flow(widgets.GradientFlowState("sigmoid", "standard", depth=8))
-    assert len(fig.axes[1].get_lines()) == 2
-    ratio = float(fig._suptitle.get_text().split("is ")[1].split("×")[0])
-    assert ratio < 1e-3                                 # sigmoid's gradient vanishes
-    fig = widgets.render_gradient_flow(widgets.GradientFlowState("sigmoid", "standard",
-                                                                 depth=60))
-    assert "underflows" in fig._suptitle.get_text()
+def test_compute_gradient_flow():
+    r = propagation.compute_gradient_flow(propagation.GradientFlowState(depth=6))
+    assert r.reference is None                          # He/ReLU is its own reference
+    assert r.profile.depth == 6 and r.backprop_ratio == r.profile.backprop_ratio
+    r = propagation.compute_gradient_flow(propagation.GradientFlowState("sigmoid", "standard",
+                                                                        depth=8))
+    assert r.reference is not None and r.reference.depth == 8
+    assert 0 < r.backprop_ratio < 1e-3                  # sigmoid's gradient vanishes
+    r = propagation.compute_gradient_flow(propagation.GradientFlowState("sigmoid", "standard",
+                                                                        depth=60))
+    assert r.backprop_ratio == 0                        # underflows in float32
     with pytest.raises(ValueError, match="depth"):
-        widgets.render_gradient_flow(widgets.GradientFlowState(depth=0))
+        propagation.compute_gradient_flow(propagation.GradientFlowState(depth=0))
+    with pytest.raises(ValueError, match="init_scale must be a finite number > 0"):
+        propagation.compute_gradient_flow(propagation.GradientFlowState(init_scale=0.0))
+
+
+def test_draw_gradient_flow_draws_both_profiles():
+    r = propagation.compute_gradient_flow(propagation.GradientFlowState("tanh", "xavier",
+                                                                        depth=5))
+    fig = plots.draw_gradient_flow(r)
+    assert len(fig.axes) == 2 and len(fig.axes[1].get_lines()) == 2
     plt.close("all")
+
+
+def test_compute_activation_sets_the_shape_parameter():
+    c = propagation.compute_activation(propagation.ActivationState("leaky_relu", param=0.2))
+    assert c.param_name == "slope" and c.param == 0.2 and c.kinks == (0.0,)
+    assert c.value[0] == pytest.approx(0.2 * c.x[0]) and c.derivative[0] == pytest.approx(0.2)
+    c = propagation.compute_activation(propagation.ActivationState("tanh", param=3.0,
+                                                                   derivative=False))
+    assert c.param_name is None and c.derivative is None      # tanh has no shape parameter
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        propagation.compute_activation(propagation.ActivationState("swish"))
+    with pytest.raises(ValueError, match="lo must be < hi"):
+        propagation.compute_activation(propagation.ActivationState(lo=2.0, hi=1.0))
+    with pytest.raises(ValueError, match="param must be a finite number"):
+        propagation.compute_activation(propagation.ActivationState("elu", param=float("inf")))
+
+
+def test_draw_activation_has_value_and_derivative_panels():
+    fig = plots.draw_activation(propagation.compute_activation(
+        propagation.ActivationState("leaky_relu", param=0.2)))
+    assert len(fig.axes) == 2
+    fig = plots.draw_activation(propagation.compute_activation(
+        propagation.ActivationState("tanh", derivative=False)))
+    assert len(fig.axes) == 1

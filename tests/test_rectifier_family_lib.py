@@ -1,5 +1,5 @@
 """Library pieces of the rectifier family chapter: Gaussian moments of activations and their
-propagation through depth, RReLU, and the activation-signal widget."""
+propagation through depth, RReLU, and the activation-signal experiment."""
 
 import math
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from rectified import activations as A
-from rectified import models, moments, widgets
+from rectified import models, moments, plots, propagation
 
 
 # --- moments --------------------------------------------------------------------------------
@@ -104,32 +104,50 @@ def test_rrelu_rejects_a_bad_range():
         A.rrelu_grad(np.ones(3), lower=-0.1)
 
 
-# --- widget ---------------------------------------------------------------------------------
+# --- the activation-signal experiment ------------------------------------------------------
 
-def test_render_activation_signal_draws_four_panels():
-    fig = widgets.render_activation_signal(
-        widgets.ActivationSignalState("leaky_relu", param=0.2, init="he", depth=5, width=16))
-    axes = fig.get_axes()
-    assert len(axes) == 4
-    assert "slope = 0.2" in fig._suptitle.get_text()
-    assert axes[3].get_yscale() == "log"
+def _signal(*args, **kwargs):
+    return propagation.compute_activation_signal(propagation.ActivationSignalState(*args,
+                                                                                   **kwargs))
+
+
+def test_activation_signal_sets_the_shape_parameter_and_tracks_each_layer():
+    r = _signal("leaky_relu", param=0.2, init="he", depth=5, width=16)
+    assert r.curve.param_name == "slope" and r.curve.param == 0.2
+    assert r.means.shape == r.variances.shape == (6,)            # the input and 5 layers
+    assert r.exact_means.shape == r.exact_variances.shape == (5,)
+    assert (r.final_mean, r.final_variance) == (r.means[-1], r.variances[-1])
+    m, v = moments.gaussian_moments("leaky_relu", slope=0.2)
+    assert (r.one_layer_mean, r.one_layer_variance) == (m, v)
+    assert r.samples.shape == (20000,) and r.samples.mean() == pytest.approx(m, abs=0.02)
     # an activation without a shape parameter ignores param
-    fig = widgets.render_activation_signal(widgets.ActivationSignalState("gelu", param=3.0,
-                                                                         depth=3, width=8))
-    assert "gelu, lecun init" in fig._suptitle.get_text()
+    r = _signal("gelu", param=3.0, depth=3, width=8)
+    assert r.curve.param_name is None and r.curve.param is None
 
 
-def test_render_activation_signal_survives_an_exploding_variance():
-    # SELU with He's gain grows without bound: the infinite-width curve is left out
-    fig = widgets.render_activation_signal(
-        widgets.ActivationSignalState("selu", init="he", depth=40, width=8))
+def test_activation_signal_survives_an_exploding_variance():
+    # the identity with He's gain doubles the variance at every layer: past 1e12 the
+    # infinite-width curve is left out
+    r = _signal("linear", init="he", depth=45, width=8)
+    assert r.exact_means is None and r.exact_variances is None
+    fig = plots.draw_activation_signal(r)
     assert len(fig.get_axes()[3].get_lines()) >= 1
 
 
-def test_render_activation_signal_rejects_bad_states():
+def test_activation_signal_rejects_bad_states():
     with pytest.raises(ValueError, match="unknown activation"):
-        widgets.render_activation_signal(widgets.ActivationSignalState("swish"))
+        _signal("swish")
     with pytest.raises(ValueError, match="init"):
-        widgets.render_activation_signal(widgets.ActivationSignalState(init="xavier"))
+        _signal(init="xavier")
     with pytest.raises(ValueError, match="depth"):
-        widgets.render_activation_signal(widgets.ActivationSignalState(depth=0))
+        _signal(depth=0)
+    with pytest.raises(ValueError, match="param must be a finite number"):
+        _signal("elu", param=float("nan"))
+
+
+def test_draw_activation_signal_draws_four_panels():
+    fig = plots.draw_activation_signal(_signal("leaky_relu", param=0.2, init="he", depth=5,
+                                               width=16))
+    axes = fig.get_axes()
+    assert len(axes) == 4 and axes[3].get_yscale() == "log"
+    assert len(axes[2].get_lines()) == 3           # measured, infinite width, the zero line

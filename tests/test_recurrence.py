@@ -3,7 +3,7 @@ import pytest
 import torch
 from scipy.special import digamma
 
-from rectified import models, recurrence, widgets
+from rectified import models, plots, recurrence
 
 
 def _rnn(activation, scale, n=16, init="orthogonal", input_scale=1.0):
@@ -116,14 +116,37 @@ def test_lstm_net_forget_gates_and_bias():
     torch.testing.assert_close(same(x), net(x))
 
 
-def test_render_recurrence_draws_two_panels_and_rejects_bad_state():
-    fig = widgets.render_recurrence(widgets.RecurrenceState(activation="relu", scale=1.5,
-                                                            length=30, hidden=16))
-    assert len(fig.axes) == 2 and "relu" in fig.texts[0].get_text()
-    fig = widgets.render_recurrence(widgets.RecurrenceState(input_scale=0.0, length=10,
-                                                            hidden=8))
-    assert fig.axes[0].get_legend() is not None            # tanh shows its √n bound
+def test_compute_recurrence_reports_norms_and_their_bounds():
+    r = recurrence.compute_recurrence(recurrence.RecurrenceState(activation="relu", scale=1.5,
+                                                                 length=30, hidden=16))
+    assert r.t.tolist() == list(range(1, 31)) and r.state_bound is None
+    assert r.state_norm.shape == r.jacobian_norm.shape == r.jacobian_bound.shape == (30,)
+    np.testing.assert_allclose(r.jacobian_bound, 1.5 ** r.t)
+    # ‖D W‖ ≤ γ σ_max (W is float32: σ_max = 1.5 to about 1e-7)
+    assert np.all(r.jacobian_norm <= r.jacobian_bound * (1 + 1e-6) ** r.t)
+    assert r.final_state_norm == pytest.approx(r.state_norm[-1])
+    assert r.final_jacobian_norm == pytest.approx(r.jacobian_norm[-1])
+    tanh = recurrence.compute_recurrence(recurrence.RecurrenceState(scale=1.5, length=30,
+                                                                    hidden=16))
+    assert tanh.state_bound == pytest.approx(4.0)                    # √16
+    assert np.all(tanh.state_norm <= tanh.state_bound)
+    assert tanh.final_state_norm < r.final_state_norm               # ReLU's state grows
+
+
+def test_compute_recurrence_rejects_bad_states():
     with pytest.raises(ValueError, match="activation"):
-        widgets.render_recurrence(widgets.RecurrenceState(activation="gelu"))
+        recurrence.compute_recurrence(recurrence.RecurrenceState(activation="gelu"))
     with pytest.raises(ValueError, match="length"):
-        widgets.render_recurrence(widgets.RecurrenceState(length=0))
+        recurrence.compute_recurrence(recurrence.RecurrenceState(length=0))
+    with pytest.raises(ValueError, match="scale must be a finite number >= 0, got -1"):
+        recurrence.compute_recurrence(recurrence.RecurrenceState(scale=-1.0))
+    with pytest.raises(TypeError, match="RecurrenceState"):
+        recurrence.compute_recurrence({"scale": 1.0})
+
+
+def test_draw_recurrence_draws_two_panels():
+    r = recurrence.compute_recurrence(recurrence.RecurrenceState(input_scale=0.0, length=10,
+                                                                 hidden=8))
+    fig = plots.draw_recurrence(r)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_legend() is not None            # tanh shows its √n bound

@@ -77,3 +77,19 @@ def test_cuda_sync_and_argument_errors():
     with pytest.raises(ValueError, match="nbytes"):
         timing.bandwidth_gb_s(timing.time_call(lambda: None), 0)
     assert timing.Timing("z", (0.0, 0.0)).spread == float("inf")
+
+
+def test_peak_memory_counts_numpy_temporaries():
+    x = np.ones((512, 512), dtype=np.float32)
+    assert round(timing.peak_memory(lambda: np.maximum(x, 0)) / x.nbytes) == 1
+    assert round(timing.peak_memory(lambda: 1 / (1 + np.exp(-x))) / x.nbytes) == 2
+    with pytest.raises(TypeError, match="callable"):
+        timing.peak_memory(x)
+
+
+def test_multiply_adds_of_a_matmul_and_an_activation():
+    x, w = torch.ones(8, 5), torch.ones(5, 3)
+    assert timing.multiply_adds(lambda: x @ w) == 8 * 5 * 3
+    assert timing.multiply_adds(lambda: torch.relu(x)) == 0
+    with pytest.raises(TypeError, match="callable"):
+        timing.multiply_adds(None)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from rectified import data, models
-from rectified.train import History, TrainConfig, evaluate, train, as_tensors
+from rectified.train import (History, PlainSGD, TrainConfig, Trainer, as_tensors, evaluate,
+                             loss_function, train)
 
 
 def _xor():
@@ -67,12 +68,11 @@ def test_divergence_is_recorded_not_raised():
 
 
 def test_weight_decay_spares_biases_and_prelu_unless_asked():
-    from rectified.train import _param_groups
-
     net = models.MLP(2, [4], 2, activation="prelu", batchnorm="before", seed=0)
     for decay_prelu in (False, True):
-        decay, no_decay = _param_groups(net, TrainConfig(epochs=1, weight_decay=0.1,
-                                                         decay_prelu=decay_prelu))
+        trainer = Trainer(net, _xor(), TrainConfig(epochs=1, weight_decay=0.1,
+                                                   decay_prelu=decay_prelu))
+        decay, no_decay = trainer.optimizer.param_groups
         decayed = {id(p) for p in decay["params"]}
         assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
         assert {id(net.linears[0].weight), id(net.out.weight)} <= decayed
@@ -114,3 +114,64 @@ def test_evaluate_and_as_tensors():
     loss, acc = evaluate(net, X, y)
     assert loss == pytest.approx(math.log(2), abs=0.5) and 0 <= acc <= 1
     assert isinstance(History(config={}).as_arrays(), dict)
+
+
+def test_stepping_in_pieces_is_the_same_run_as_train():
+    ds = _xor()
+    cfg = TrainConfig(optimizer="momentum", lr=0.05, epochs=4, batch_size=48, seed=2,
+                      record_every=3)
+    whole = train(models.MLP(2, [8], 2, seed=0), ds, cfg)
+    net = models.MLP(2, [8], 2, seed=0)
+    trainer = Trainer(net, ds, cfg)
+    assert trainer.step_count == 0 and trainer.history.step == [0] and net.training
+    trainer.step(5).step(0).step(2)
+    assert trainer.step_count == 7 and trainer.history.step == [0, 3, 6]
+    trainer.run()
+    assert trainer.finished and not net.training and trainer.step(3).step_count == 16
+    for key, v in whole.as_arrays().items():
+        np.testing.assert_array_equal(v, trainer.history.as_arrays()[key], err_msg=key)
+    assert whole.message == trainer.history.message == "finished 16 steps (4 epochs)"
+    extra = Trainer(models.MLP(2, [8], 2, seed=0), ds, cfg).step(2).record()
+    assert extra.history.step == [0, 2]           # a record when asked, between scheduled ones
+    with pytest.raises(ValueError, match="n must be an int >= 0"):
+        trainer.step(-1)
+
+
+def test_a_target_already_met_stops_at_the_first_record_and_test_can_be_skipped():
+    hist = train(models.MLP(2, [8], 2, seed=0), _xor(),
+                 TrainConfig(epochs=3, stop_at_train_acc=0.0), test=False)
+    assert hist.step == [0] and hist.message == "reached train accuracy 0.0 at step 0"
+    assert math.isnan(hist.test_loss[0]) and math.isnan(hist.test_acc[0])
+
+
+def test_plain_sgd_rounds_the_product_before_subtracting():
+    p = torch.nn.Parameter(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    opt = PlainSGD([p], lr=torch.tensor([[0.1], [0.5]]), momentum=0.5, weight_decay=0.1)
+    # g = 1 + 0.1·W, v = 0.5·v + g, W ← W − lr·v with lr 0.1 for row 0 and 0.5 for row 1
+    for expected in ([[0.89, 1.88], [2.35, 3.3]], [[0.7261, 1.7012], [1.4075, 2.285]]):
+        p.grad = torch.ones_like(p)
+        opt.step()
+        np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-5)
+    p.grad = None
+    before = p.detach().clone()
+    opt.step()                                    # parameters without a gradient stay put
+    assert torch.equal(p.detach(), before)
+    q, g = torch.randn(1000), torch.randn(1000)
+    r = torch.nn.Parameter(q.clone())
+    r.grad = g
+    PlainSGD([r], lr=0.1).step()
+    assert torch.equal(r.detach(), q - 0.1 * g)
+
+
+def test_a_given_optimizer_replaces_the_configured_one():
+    net = models.MLP(2, [4], 2, seed=0)
+    opt = PlainSGD(net.parameters(), lr=0.2)
+    trainer = Trainer(net, _xor(), TrainConfig(lr=0.2, steps=3), optimizer=opt)
+    assert trainer.optimizer is opt and trainer.run().step_count == 3
+
+
+def test_loss_function_names_the_two_losses():
+    assert loss_function("cross_entropy") is torch.nn.functional.cross_entropy
+    assert loss_function("mse") is torch.nn.functional.mse_loss
+    with pytest.raises(ValueError, match="'cross_entropy' or 'mse', got 'hinge'"):
+        loss_function("hinge")

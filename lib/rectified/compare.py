@@ -259,3 +259,87 @@ def arm(name: str, values: Sequence[float], level: float = 0.95, n_boot: int = 1
 __all__ += ["Arm", "arm", "A_BETTER", "B_BETTER", "TIE", "MIN_SEEDS", "MAX_GRID_STEP", "LRChoice",
             "choose_lr", "tune_lr", "Comparison", "compare", "assert_better",
             "assert_indistinguishable"]
+
+
+# --- Training speed: one cell of a learning-rate grid against the other activations ---------
+
+__all__ += ["SpeedState", "SpeedResult", "compute_training_speed"]
+
+
+@dataclass(frozen=True)
+class SpeedState:
+    """One cell of the training-speed grid: activation, learning rate, input scaling
+    (``"standardised"`` or ``"raw"``), number of hidden layers, and the training accuracy
+    to reach."""
+
+    activation: str = "relu"
+    lr: float = 0.1
+    inputs: str = "standardised"
+    depth: int = 3
+    target: float = 0.95
+
+
+@dataclass(frozen=True, eq=False)
+class SpeedResult:
+    """The training-error curves of one grid cell and of its rivals.
+
+    ``curves`` holds one (epochs, training error in %) pair per seed of the chosen cell,
+    at learning rate ``lr`` (the grid's nearest to the state's); ``rivals`` maps every
+    other activation to (its best learning rate by median epochs to the target, its
+    curves there). ``median_epochs`` is the chosen cell's median epochs to the target
+    (``inf`` when the median seed misses it), ``target_error`` the target as % error."""
+
+    state: SpeedState
+    lr: float
+    curves: list
+    rivals: dict
+    median_epochs: float
+    target_error: float
+
+
+def _error_curve(hist: History):
+    """(epochs, training error in %) of one recorded run."""
+    return np.asarray(hist.epoch), 100 * (1 - np.asarray(hist.train_acc))
+
+
+def compute_training_speed(state: SpeedState, runs: Mapping) -> SpeedResult:
+    """Select and measure what the training-speed picture shows for one grid cell.
+
+    ``runs`` maps (activation, lr, inputs, depth) → list of :class:`History` (one per
+    seed), as the why-ReLU part 2 chapter computes it; the learning rate snaps to the
+    nearest one that was run (on a log scale). Epochs to the target are interpolated
+    (:func:`epochs_to_target`); each rival's learning rate is its :func:`best_by_median`.
+    """
+    if not isinstance(state, SpeedState):
+        raise TypeError(f"state must be a SpeedState, got {type(state).__name__}")
+    if isinstance(state.target, bool) or not isinstance(state.target, (int, float)) or \
+            not 0 < state.target <= 1:
+        raise ValueError(f"target must be a training accuracy in (0, 1], got {state.target!r}")
+    if isinstance(state.lr, bool) or not isinstance(state.lr, (int, float)) or \
+            not state.lr > 0:
+        raise ValueError(f"lr must be a number > 0, got {state.lr!r}")
+    cells = [k for k in runs if k[2] == state.inputs and k[3] == state.depth]
+    acts = sorted({k[0] for k in cells}, key=lambda a: (a != "relu", a))
+    if state.activation not in acts:
+        raise ValueError(f"no runs for activation {state.activation!r} with inputs="
+                         f"{state.inputs!r}, depth={state.depth!r}; have: {acts}")
+
+    def lrs(act):
+        return sorted(k[1] for k in cells if k[0] == act)
+
+    def epochs(act, lr):
+        return [epochs_to_target(h, state.target, interpolate=True)
+                for h in runs[(act, lr, state.inputs, state.depth)]]
+
+    lr = min(lrs(state.activation), key=lambda v: abs(np.log(v) - np.log(state.lr)))
+    rivals = {}
+    for other in acts:
+        if other != state.activation:
+            best, _ = best_by_median({v: epochs(other, v) for v in lrs(other)})
+            rivals[other] = (best, [_error_curve(h) for h in
+                                    runs[(other, best, state.inputs, state.depth)]])
+    return SpeedResult(state, lr,
+                       [_error_curve(h) for h in runs[(state.activation, lr, state.inputs,
+                                                       state.depth)]],
+                       rivals, float(np.median(epochs(state.activation, lr))),
+                       100 * (1 - state.target))

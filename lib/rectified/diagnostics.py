@@ -11,7 +11,7 @@ RNNs and tanh (spectra).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -23,7 +23,8 @@ __all__ = [
     "pre_activations", "activation_patterns", "dead_mask", "dead_units", "dead_fraction",
     "activation_rate", "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
     "regions_along_line", "regions_on_grid", "spectral_radius", "largest_singular_value",
-    "max_pre_activation", "first_dead_layer",
+    "max_pre_activation", "first_dead_layer", "DEAD_MAP_REMEDIES", "DeadMapState",
+    "DeadMapResult", "dead_map_setup", "compute_dead_map",
 ]
 
 
@@ -274,3 +275,96 @@ def first_dead_layer(X, width: int, depth: int, n_nets: int = 1000, init: str = 
         first = torch.where((first == 0) & dead, torch.tensor(layer), first)
         h = torch.relu(z)
     return first.numpy()
+
+
+# --- Dying ReLU: which units die, under which learning rate and remedy ----------------------
+
+#: The dead-unit map's remedies: (MLP options, TrainConfig options) switched on by each.
+DEAD_MAP_REMEDIES = {
+    "none": ({}, {}),
+    "leaky_relu": ({"activation": "leaky_relu"}, {}),
+    "bias_0.1": ({"bias_init": 0.1}, {}),
+    "batchnorm_before": ({"batchnorm": "before"}, {}),
+    "batchnorm_after": ({"batchnorm": "after"}, {}),
+    "asymmetric_init": ({"init": "asymmetric"}, {}),
+    "momentum": ({}, {"optimizer": "momentum"}),
+    "adam": ({}, {"optimizer": "adam"}),
+}
+
+
+@dataclass(frozen=True)
+class DeadMapState:
+    """One run of the dying ReLU chapter: an MLP 64 → depth × [width] → 10 on the digits'
+    [0, 1] pixels, trained (SGD, batch 32, unless the remedy changes the optimiser) at
+    ``lr`` for ``epochs`` epochs with one remedy of :data:`DEAD_MAP_REMEDIES` switched on;
+    every unit's margin is recorded every ``record_every`` steps."""
+
+    lr: float = 0.5
+    remedy: str = "none"
+    epochs: int = 10
+    seed: int = 0
+    width: int = 64
+    depth: int = 3
+    record_every: int = 10
+
+
+@dataclass(frozen=True, eq=False)
+class DeadMapResult:
+    """One traced run of a :class:`DeadMapState`.
+
+    ``alive[l]`` is hidden layer l's (units, records) map, 1.0 while a unit's margin is
+    > 0 and 0.0 while it is dead, rows sorted from the longest-lived unit down; ``step``
+    the training step of each record, with the accuracies recorded there.
+    ``dead_fraction`` is the share of all hidden units dead at the last record.
+    ``model`` and ``trace`` (a :class:`rectified.train.UnitTrace`) are the trained net and
+    its full record, for further measurements."""
+
+    state: DeadMapState
+    alive: list
+    step: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+    dead_fraction: float
+    diverged: bool
+    final_test_acc: float
+    model: nn.Module = field(repr=False)
+    trace: object = field(repr=False)
+
+
+def dead_map_setup(state: DeadMapState):
+    """(untrained model, TrainConfig) for a :class:`DeadMapState`. Dying ReLU chapter."""
+    from . import train
+
+    if not isinstance(state, DeadMapState):
+        raise TypeError(f"state must be a DeadMapState, got {type(state).__name__}")
+    if state.remedy not in DEAD_MAP_REMEDIES:
+        raise ValueError(f"unknown remedy {state.remedy!r}; known: "
+                         f"{', '.join(DEAD_MAP_REMEDIES)}")
+    for name in ("width", "depth", "epochs", "record_every"):
+        models.check_positive_int(name, getattr(state, name))
+    model_opts, cfg_opts = DEAD_MAP_REMEDIES[state.remedy]
+    model = models.MLP(64, [state.width] * state.depth, 10, seed=state.seed, **model_opts)
+    cfg = train.TrainConfig(lr=state.lr, epochs=state.epochs, batch_size=32, seed=state.seed,
+                            record_every=state.record_every, diagnostics=False, **cfg_opts)
+    return model, cfg
+
+
+def compute_dead_map(state: DeadMapState, dataset=None) -> DeadMapResult:
+    """Train the run a :class:`DeadMapState` describes, recording every unit's margin
+    (:func:`rectified.train.trace_units`), and sort each layer's units by how long they
+    live. ``dataset`` defaults to :func:`rectified.data.digits_pixels`. Dying ReLU
+    chapter (the dead-unit map)."""
+    from . import data, train
+
+    model, cfg = dead_map_setup(state)
+    trace = train.trace_units(model, data.digits_pixels() if dataset is None else dataset,
+                              cfg)
+    alive = []
+    for layer in range(len(trace.margin)):
+        a = trace.alive(layer).T.astype(float)               # (units, records)
+        alive.append(a[np.argsort(-a.sum(1), kind="stable")])
+    hist = trace.history
+    dead = 1 - np.concatenate([trace.alive(l)[-1] for l in range(len(trace.margin))]).mean()
+    return DeadMapResult(state, alive, trace.step, np.asarray(hist.train_acc),
+                         np.asarray(hist.test_acc), float(dead), hist.diverged,
+                         hist.test_acc[-1], model, trace)

@@ -1,11 +1,12 @@
-"""Models: an MLP builder with the book's initialisations, Maxout, a small CNN, an Elman RNN.
+"""Models: an MLP builder with the book's initialisations, a stacked ensemble of MLPs that
+trains as one, Maxout, a small CNN, an Elman RNN.
 
 Every model is built from a ``seed`` and returns the same weights for the same seed.
 ``forward_hidden`` exposes each hidden layer's pre-activation (the activation's input) and
 output, which is what the diagnostics and the training history read.
 
-Chapters: why ReLU (initialisations), dying ReLU (bias init, asymmetric init, batch norm),
-maxout, RNNs and tanh.
+Chapters: why ReLU (initialisations; seed × learning-rate grids as one ensemble), dying
+ReLU (bias init, asymmetric init, batch norm), maxout, RNNs and tanh.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from . import activations
 
 __all__ = [
     "INITS", "resolve_device", "eval_mode", "check_positive_int", "draw_init", "init_linear_",
-    "MLP", "Maxout", "SmallCNN", "ElmanRNN", "relu_interpolant", "check_knots",
+    "MLP", "MLPEnsemble", "Maxout", "SmallCNN", "ElmanRNN", "relu_interpolant", "check_knots",
+    "generator",
 ]
 
 #: Weight initialisations. fan_in = n inputs of the layer, fan_out = n outputs.
@@ -52,7 +54,10 @@ def resolve_device(device: str | torch.device = "cpu") -> torch.device:
     return torch.device(device)
 
 
-def _generator(seed: int) -> torch.Generator:
+def generator(seed: int) -> torch.Generator:
+    """A fresh torch generator seeded with ``seed`` (an int): every model here draws its
+    initial weights from one, so the same seed gives the same weights. Models and the RNN
+    chapter's LSTM (recurrence)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
     return torch.Generator().manual_seed(int(seed))
@@ -194,7 +199,7 @@ class MLP(nn.Module):
                               if batchnorm else nn.Identity())
             fan_in = w
         self.out = nn.Linear(fan_in, out_features)
-        gen = _generator(seed)
+        gen = generator(seed)
         for layer in self.weight_layers:
             init_linear_(layer, init, gen, bias_init if layer is not self.out else 0.0,
                          init_scale)
@@ -244,6 +249,93 @@ class MLP(nn.Module):
         return [*self.linears, self.out]
 
 
+class MLPEnsemble(nn.Module):
+    """K MLPs of one shape and activation whose weights are stacked along a leading member
+    axis, so that one ``torch.matmul`` evaluates all of them: a seed × learning-rate grid
+    trained at about the cost of one run (:func:`rectified.train.train`).
+
+    Member k starts as ``mlps[k]`` (any init and seed). Supports MLPs without batch norm or
+    dropout whose activation is a fixed function (not maxout or the learned PReLU).
+    Why-ReLU part 2, dying ReLU, rectifier family and why-nonlinearity chapters.
+
+        >>> ens = MLPEnsemble([MLP(64, [32], 10, "tanh", seed=s) for s in range(3)])
+        >>> ens(X).shape, ens.member(0)            # (3, len(X), 10), a stand-alone MLP
+    """
+
+    def __init__(self, mlps: Sequence[MLP]):
+        super().__init__()
+        mlps = list(mlps)
+        if not mlps:
+            raise ValueError("MLPEnsemble needs at least one MLP")
+        first = mlps[0]
+        for m in mlps:
+            if not isinstance(m, MLP):
+                raise TypeError(f"members must be rectified.models.MLP, got {type(m).__name__}")
+            if m.batchnorm or not isinstance(m.dropout, nn.Identity) or \
+                    m.activation in ("maxout", "prelu"):
+                raise ValueError("MLPEnsemble supports MLPs without batch norm or dropout and "
+                                 f"with a fixed activation; got activation={m.activation!r}, "
+                                 f"batchnorm={m.batchnorm!r}, dropout={m.dropout!r}")
+            shape = [tuple(p.shape) for p in m.parameters()]
+            if shape != [tuple(p.shape) for p in first.parameters()] or \
+                    m.activation != first.activation or m.act_params != first.act_params:
+                raise ValueError("all members must have the same widths and activation")
+        self.activation = first.activation
+        self.act_params = dict(first.act_params)
+        self.act = activations.get(first.activation, **first.act_params)
+        self.widths = list(first.widths)
+        layers = [m.weight_layers for m in mlps]          # per member, input side first
+        # weights stored as (K, fan_in, fan_out) so that h @ W maps (K, B, in) → (K, B, out)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([ls[i].weight.detach().T.clone() for ls in layers]))
+            for i in range(len(layers[0])))
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([ls[i].bias.detach()[None, :].clone() for ls in layers]))
+            for i in range(len(layers[0])))
+
+    def __len__(self) -> int:
+        return self.weights[0].shape[0]
+
+    def forward_hidden(self, x, members=None):
+        """x of shape (B, in), shared by all members, or (K, B, in) → (output (K, B, out),
+        [pre-activation per hidden layer], [output per hidden layer]), each (K, B, width).
+
+        ``members`` (indices) evaluates only those members, in that order: K = len(members).
+        """
+        weights, biases = list(self.weights), list(self.biases)
+        if members is not None:
+            index = torch.as_tensor(members, dtype=torch.long, device=weights[0].device)
+            weights, biases = [w[index] for w in weights], [b[index] for b in biases]
+        pres, posts = [], []
+        h = x
+        for W, b in zip(weights[:-1], biases[:-1]):
+            z = _stacked_matmul(h, W) + b
+            pres.append(z)
+            h = self.act.torch(z)
+            posts.append(h)
+        return _stacked_matmul(h, weights[-1]) + biases[-1], pres, posts
+
+    def forward(self, x, members=None):
+        return self.forward_hidden(x, members)[0]
+
+    def member(self, k: int) -> MLP:
+        """Member k as a stand-alone MLP with the ensemble's current weights."""
+        if not 0 <= k < len(self):
+            raise IndexError(f"member index {k} out of range for an ensemble of {len(self)}")
+        W = [w[k].detach().T.cpu().numpy().astype(np.float64) for w in self.weights]
+        b = [bb[k, 0].detach().cpu().numpy().astype(np.float64) for bb in self.biases]
+        return MLP.from_weights(list(zip(W, b)), self.activation, **self.act_params)
+
+
+def _stacked_matmul(h, W):
+    """h (B, in) shared by the members, or (K, B, in), times stacked W (K, in, out)."""
+    if h.dim() == 2:   # one input batch for all members: a single (B, K·out) product
+        k, fan_in, fan_out = W.shape
+        return (h @ W.transpose(0, 1).reshape(fan_in, k * fan_out)).view(
+            -1, k, fan_out).transpose(0, 1)
+    return torch.matmul(h, W)
+
+
 class SmallCNN(nn.Module):
     """A two-convolution CNN for 1×8×8 digit images: conv3×3 → act → conv3×3 → act →
     2×2 max-pool → linear to ``n_classes``. Kink-at-zero chapter (exact zeros in conv nets)."""
@@ -260,7 +352,7 @@ class SmallCNN(nn.Module):
         self.acts = nn.ModuleList([activations.torch_module(activation, c1, **act_params),
                                    activations.torch_module(activation, c2, **act_params)])
         self.out = nn.Linear(c2 * 16, n_classes)
-        gen = _generator(seed)
+        gen = generator(seed)
         for layer in [*self.convs, self.out]:
             init_linear_(layer, init, gen)
         self.to(resolve_device(device))
@@ -303,7 +395,7 @@ class ElmanRNN(nn.Module):
         self.act = activations.get(activation)
         self.activation = activation
         self.hidden_size = hidden_size
-        gen = _generator(seed)
+        gen = generator(seed)
         n = hidden_size
         if recurrent_init == "gaussian":
             w_rec = torch.randn(n, n, generator=gen) * (scale / math.sqrt(n))

@@ -11,19 +11,27 @@ convex ones) and fits them by least squares.
 
 Lines are arrays of shape (k, 2): column 0 the slopes a_i, column 1 the intercepts b_i.
 Maxout chapter.
+
+Two experiments draw these functions (``compute_x(state) -> result``, drawn by
+``plots.draw_x``): :func:`compute_interpolant`, a sum of n ReLU units through n + 1 knots
+(introduction), and :func:`compute_maxout_fit`, one or two maxout units fitted to a target
+(maxout chapter).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 from typing import Callable
 
 import numpy as np
+import torch
 
-from . import models
+from . import data, models
 
 __all__ = ["TARGETS", "max_of_lines", "chords", "convex_lines", "dc_split", "best_convex_fit",
-           "MaxoutFit", "fit_maxout_1d"]
+           "MaxoutFit", "fit_maxout_1d", "InterpolantState", "InterpolantResult",
+           "compute_interpolant", "MaxoutFitState", "MaxoutFitResult", "compute_maxout_fit"]
 
 #: Targets on [-3, 3] for the maxout approximation experiments: two convex, one not.
 TARGETS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -219,3 +227,111 @@ def fit_maxout_1d(x, y, k: int, difference: bool = False, iters: int = 50) -> Ma
             fit, err = new, new_err
         results.append((err, fit))
     return min(results, key=lambda r: r[0])[1]
+
+
+# --- The introduction's experiment: a sum of ReLUs bends a line into a curve ---------------
+
+@dataclass(frozen=True)
+class InterpolantState:
+    """How many ReLU units approximate which target of :data:`rectified.data.TARGETS_1D` on
+    which interval [lo, hi]."""
+
+    target: str = "sine"
+    n_units: int = 4
+    lo: float = -4.0
+    hi: float = 4.0
+
+
+@dataclass(frozen=True)
+class InterpolantResult:
+    """The n-unit ReLU interpolant of a target, sampled on 600 points of [lo, hi]."""
+
+    target: str
+    n_units: int
+    x: np.ndarray
+    y_target: np.ndarray     # f(x)
+    y_net: np.ndarray        # the net's output
+    units: np.ndarray        # (600, n_units): each unit's contribution plus the output bias
+    kinks: np.ndarray        # the knots where a unit switches on: t_0 … t_{n−1}
+    kink_values: np.ndarray  # f at the kinks
+    max_error: float         # max |net − f| over the 600 points
+
+
+def compute_interpolant(state: InterpolantState) -> InterpolantResult:
+    """The one-hidden-layer ReLU net that interpolates the target at n + 1 evenly spaced
+    knots t_i: f̂(x) = f(t_0) + Σ_i d_i·ReLU(x − t_i), d_i the change of slope at t_i.
+    Introduction."""
+    if not isinstance(state, InterpolantState):
+        raise TypeError(f"state must be an InterpolantState, got {type(state).__name__}")
+    if state.target not in data.TARGETS_1D:
+        raise ValueError(f"unknown target {state.target!r}; known: {', '.join(data.TARGETS_1D)}")
+    if not isinstance(state.n_units, int) or isinstance(state.n_units, bool) or state.n_units < 1:
+        raise ValueError(f"n_units must be a positive int, got {state.n_units!r}")
+    if not all(isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
+               for v in (state.lo, state.hi)) or not state.lo < state.hi:
+        raise ValueError(f"lo and hi must be finite numbers with lo < hi, got lo={state.lo!r}, "
+                         f"hi={state.hi!r}")
+    f = data.TARGETS_1D[state.target]
+    knots = np.linspace(state.lo, state.hi, state.n_units + 1)
+    net = models.relu_interpolant(knots, f(knots))
+    x = np.linspace(state.lo, state.hi, 600)
+    with torch.no_grad():
+        xt = torch.as_tensor(x[:, None], dtype=torch.float32)
+        y_net = net(xt).numpy().ravel()
+        units = net.forward_hidden(xt)[2][0].numpy() * net.out.weight.numpy()
+    y = f(x)
+    return InterpolantResult(
+        target=state.target, n_units=state.n_units, x=x, y_target=y, y_net=y_net,
+        units=units + net.out.bias.item(), kinks=knots[:-1], kink_values=f(knots[:-1]),
+        max_error=float(np.abs(y_net - y).max()))
+
+
+# --- Maxout chapter: a maxout unit fitted to a 1-D target, piece by piece ---------------------
+
+@dataclass(frozen=True)
+class MaxoutFitState:
+    """Which target of :data:`TARGETS` on [-3, 3] is fitted by one maxout unit of k pieces,
+    or (``difference``) by the difference of two such units."""
+
+    target: str = "parabola"
+    k: int = 4
+    difference: bool = False
+
+
+@dataclass(frozen=True)
+class MaxoutFitResult:
+    """A maxout fit sampled on 301 points of [-3, 3]. ``pieces`` and ``units`` hold one
+    entry per unit (g, then h for a difference): its lines a_i x + b_i, shape (k, 301),
+    and their max."""
+
+    target: str
+    k: int
+    difference: bool
+    x: np.ndarray
+    y: np.ndarray            # the target
+    fit: MaxoutFit
+    pieces: tuple
+    units: tuple
+    approx: np.ndarray       # the fitted function: max(g), or max(g) − max(h)
+    rms_error: float
+
+
+def compute_maxout_fit(state: MaxoutFitState) -> MaxoutFitResult:
+    """Least-squares fit (:func:`fit_maxout_1d`) of max_i (a_i x + b_i), or of the difference
+    of two such units, to the target on 301 points of [-3, 3]. Maxout chapter."""
+    if not isinstance(state, MaxoutFitState):
+        raise TypeError(f"state must be a MaxoutFitState, got {type(state).__name__}")
+    if state.target not in TARGETS:
+        raise ValueError(f"unknown target {state.target!r}; known: {', '.join(TARGETS)}")
+    models.check_positive_int("k", state.k, "pieces per unit")
+    if not isinstance(state.difference, (bool, np.bool_)):
+        raise TypeError(f"difference must be a bool, got {state.difference!r}")
+    x = np.linspace(-3, 3, 301)
+    y = TARGETS[state.target](x)
+    fit = fit_maxout_1d(x, y, state.k, difference=state.difference)
+    unit_lines = (fit.g,) if fit.h is None else (fit.g, fit.h)
+    return MaxoutFitResult(
+        target=state.target, k=state.k, difference=bool(state.difference), x=x, y=y, fit=fit,
+        pieces=tuple(lines[:, :1] * x + lines[:, 1:] for lines in unit_lines),
+        units=tuple(max_of_lines(x, lines) for lines in unit_lines),
+        approx=fit(x), rms_error=fit.rms_error(x, y))

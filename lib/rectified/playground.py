@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 from matplotlib import ticker
@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from . import activations, data, models, plots
-from .train import TrainConfig, _loss_fn, _optimizer, as_tensors
+from .train import TrainConfig, Trainer
+from .widgets import LiveBox
 
 __all__ = ["PlaygroundState", "Run", "Scene", "render", "widget", "PRESETS", "ACTIVATIONS",
            "DATASETS", "frame_times"]
@@ -141,16 +142,17 @@ PRESETS = {
 }
 
 
+#: A playground run's step budget: in effect none, the reader stops it.
+_OPEN_ENDED = 10**12
+
+
 @dataclass
 class Run:
-    """A :class:`PlaygroundState` being trained, one mini-batch step at a time."""
+    """A :class:`PlaygroundState` being trained, one mini-batch step at a time, by the
+    training engine (:class:`rectified.train.Trainer`), with a record of the losses on the
+    whole training and test sets after every :meth:`step`."""
 
     state: PlaygroundState
-    step_count: int = 0
-    steps: list = field(default_factory=list)
-    train_loss: list = field(default_factory=list)
-    test_loss: list = field(default_factory=list)
-    diverged: bool = False
 
     def __post_init__(self):
         s = self.state
@@ -165,47 +167,43 @@ class Run:
         self.model = models.MLP(self.data.n_features, list(s.widths),
                                 1 if s.is_regression else 2, activation=s.activation,
                                 k=s.k, init=s.init, seed=s.seed, **act_params)
-        self.loss_name = "mse" if s.is_regression else "cross_entropy"
-        cls = not s.is_regression
-        self.Xtr, self.ytr = as_tensors(self.data.X_train, self.data.y_train, classification=cls)
-        self.Xte, self.yte = as_tensors(self.data.X_test, self.data.y_test, classification=cls)
-        cfg = TrainConfig(optimizer=s.optimizer, lr=s.lr, steps=1, weight_decay=s.l2)
-        self.optimizer = _optimizer(self.model, cfg)
-        self._gen = torch.Generator().manual_seed(s.seed)
-        self._order = torch.randperm(len(self.Xtr), generator=self._gen)
-        self._pos = 0
-        self._record()
+        # records only when step() asks: the schedule neither ends nor records by itself
+        cfg = TrainConfig(optimizer=s.optimizer, lr=s.lr, batch_size=s.batch_size,
+                          weight_decay=s.l2, steps=_OPEN_ENDED, record_every=_OPEN_ENDED,
+                          diagnostics=False, seed=s.seed)
+        self.trainer = Trainer(self.model, self.data, cfg)
+        t = self.trainer
+        self.loss_name, self.optimizer = t.loss_name, t.optimizer
+        self.Xtr, self.ytr, self.Xte, self.yte = t.Xtr, t.ytr, t.Xte, t.yte
 
-    @torch.no_grad()
-    def _record(self):
-        loss = _loss_fn(self.loss_name)
-        self.model.eval()
-        self.steps.append(self.step_count)
-        self.train_loss.append(float(loss(self.model(self.Xtr), self.ytr)))
-        self.test_loss.append(float(loss(self.model(self.Xte), self.yte)))
+    @property
+    def step_count(self) -> int:
+        """Optimiser steps taken so far."""
+        return self.trainer.step_count
+
+    @property
+    def steps(self) -> list:
+        """The step of each record."""
+        return self.trainer.history.step
+
+    @property
+    def train_loss(self) -> list:
+        """The loss on the whole training set at each record."""
+        return self.trainer.history.loss
+
+    @property
+    def test_loss(self) -> list:
+        """The loss on the test set at each record."""
+        return self.trainer.history.test_loss
+
+    @property
+    def diverged(self) -> bool:
+        """Whether a training loss became NaN or infinite (training then stops)."""
+        return self.trainer.history.diverged
 
     def step(self, n: int = 1) -> "Run":
         """Train ``n`` mini-batch steps (none once the run has diverged), then record."""
-        if self.diverged:
-            return self
-        loss_fn = _loss_fn(self.loss_name)
-        self.model.train()
-        b = self.state.batch_size
-        for _ in range(n):
-            if self._pos >= len(self._order):
-                self._order = torch.randperm(len(self.Xtr), generator=self._gen)
-                self._pos = 0
-            idx = self._order[self._pos:self._pos + b]
-            self._pos += b
-            self.optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(self.model(self.Xtr[idx]), self.ytr[idx])
-            if not torch.isfinite(loss):
-                self.diverged = True
-                break
-            loss.backward()
-            self.optimizer.step()
-            self.step_count += 1
-        self._record()
+        self.trainer.step(n).record()
         return self
 
     @torch.no_grad()
@@ -592,9 +590,7 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
                 fields["grad_at_zero"]]),
         w.HBox([text, message]),
     ])
-    from .widgets import _LiveBox
-
-    box = _LiveBox([controls, picture])
+    box = LiveBox([controls, picture])
     box.static_html = (
         "<p class='rw-note'><em>The live playground trains a network in a running kernel, "
         "so it cannot run in this static page. Open the notebook (launch buttons at the "

@@ -25,12 +25,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import activations
+from . import activations, data, models
+from .train import PlainSGD, TrainConfig, Trainer
 
 __all__ = [
     "DTYPES", "resolve_dtype", "cast", "relu_modules", "set_relu_grad_at_zero",
     "forward_separate_bias", "ZeroCounter", "count_exact_zeros", "GradientComparison",
-    "compare_gradients", "PrecisionRun", "train_in_precision", "cancellation_rate",
+    "compare_gradients", "PrecisionRun", "MixedPrecision", "train_in_precision",
+    "cancellation_rate",
 ]
 
 #: The four number formats the chapter compares, with their significand bits (incl. the
@@ -230,9 +232,9 @@ def compare_gradients(model: nn.Module, X, y, dtype="float32", grad_at_zero: flo
 
 @dataclass
 class PrecisionRun:
-    """One training run in a given precision: per-epoch training loss and test accuracy,
-    the number of steps whose forward pass met an exact zero, and the final weights
-    (float64, flattened) for comparing runs."""
+    """One training run in a given precision: at the end of each epoch the loss on the
+    whole training set and the test accuracy, the number of steps whose forward pass met an
+    exact zero, and the final weights (float64, flattened) for comparing runs."""
 
     dtype: str
     grad_at_zero: float
@@ -243,58 +245,73 @@ class PrecisionRun:
     weights: np.ndarray | None = None
 
 
+class _Call(nn.Module):
+    """``forward(net, x)`` as a module, so that ``functional_call`` can run it with other
+    weights."""
+
+    def __init__(self, net: nn.Module, forward: Callable | None):
+        super().__init__()
+        self.net = net
+        self.forward_fn = forward
+
+    def forward(self, x):
+        return self.net(x) if self.forward_fn is None else self.forward_fn(self.net, x)
+
+
+class MixedPrecision(nn.Module):
+    """A model that computes in ``dtype`` from master weights kept in float32 (float64 for
+    float64), as in mixed-precision training (Micikevicius et al. 2018).
+
+    Each forward pass rounds the master weights and the inputs to ``dtype`` and runs there,
+    so backpropagation happens in ``dtype`` and the gradients reach the master weights
+    (``parameters()``) in float32, where the optimiser updates them. ReLU'(0) is
+    ``grad_at_zero``; ``forward(net, x)`` replaces ``net(x)`` (e.g.
+    :func:`forward_separate_bias`). ``steps_with_zero`` counts the training-mode passes
+    (one per step) that met an exact-zero pre-activation. ``model`` is not modified.
+    Kink-at-zero chapter.
+    """
+
+    def __init__(self, model: nn.Module, dtype, grad_at_zero: float = 0.0,
+                 forward: Callable | None = None):
+        super().__init__()
+        self.dtype = resolve_dtype(dtype)
+        if next(model.buffers(), None) is not None:
+            raise TypeError(f"MixedPrecision needs a model without buffers (no batch norm), "
+                            f"got {type(model).__name__}")
+        master = torch.float64 if self.dtype == torch.float64 else torch.float32
+        net = set_relu_grad_at_zero(cast(model, master), grad_at_zero)
+        self.body = _Call(net, forward)
+        self.steps_with_zero = 0
+
+    def forward(self, x):
+        weights = {name: p.to(self.dtype) for name, p in self.body.named_parameters()}
+        with ZeroCounter(self.body.net) as zc:
+            out = torch.func.functional_call(self.body, weights, (x.to(self.dtype),))
+        if self.training:
+            self.steps_with_zero += zc.total_zeros > 0
+        return out
+
+
 def train_in_precision(model: nn.Module, data, dtype="float32", grad_at_zero: float = 0.0,
                        lr: float = 0.05, epochs: int = 3, batch_size: int = 64,
                        seed: int = 0, forward: Callable | None = None) -> PrecisionRun:
-    """Minibatch SGD with the forward and backward passes in ``dtype``.
+    """Minibatch SGD (:func:`rectified.train.train`) with the forward and backward passes in
+    ``dtype``: float16 and bfloat16 runs keep float32 master weights
+    (:class:`MixedPrecision`), float64 and float32 runs keep their weights in their own
+    format. ``model`` is not modified.
 
-    As in mixed-precision training (Micikevicius et al. 2018), float16 and bfloat16 runs
-    keep float32 master weights: each step copies them into the low-precision model,
-    backpropagates there and applies the update in float32. float64 and float32 runs keep
-    their weights in their own format. ``model`` is not modified."""
-    dt = resolve_dtype(dtype)
-    name = _dtype_name(dt)
-    master_dt = torch.float64 if dt == torch.float64 else torch.float32
-    master = cast(model, master_dt)
-    work = set_relu_grad_at_zero(cast(model, dt), grad_at_zero)
-    fwd = forward or (lambda net, x: net(x))
-    Xtr = _inputs(data.X_train, dt)
-    ytr = torch.as_tensor(data.y_train).long()
-    Xte = _inputs(data.X_test, dt)
-    yte = torch.as_tensor(data.y_test).long()
-    gen = torch.Generator().manual_seed(seed)
-    run = PrecisionRun(name, float(grad_at_zero))
-    mp, wp = list(master.parameters()), list(work.parameters())
-
-    @torch.no_grad()
-    def load_master():      # the working model takes the master weights (rounded to dt)
-        for w, p in zip(wp, mp):
-            w.copy_(p)
-
-    n = len(Xtr)
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            load_master()
-            with ZeroCounter(work) as zc:
-                loss = nn.functional.cross_entropy(fwd(work, Xtr[idx]), ytr[idx])
-            grads = torch.autograd.grad(loss, wp)
-            with torch.no_grad():
-                for p, g in zip(mp, grads):
-                    p -= lr * g.to(master_dt)
-            run.steps += 1
-            run.steps_with_zero += zc.total_zeros > 0
-            total += float(loss.detach()) * len(idx)
-        run.loss.append(total / n)
-        load_master()
-        with torch.no_grad():
-            acc = (fwd(work.eval(), Xte).argmax(1) == yte).double().mean()
-        work.train()
-        run.test_acc.append(float(acc))
-    run.weights = torch.cat([p.detach().reshape(-1).double() for p in mp]).numpy()
-    return run
+    The update is :class:`~rectified.train.PlainSGD`'s W ← W − lr·g, lr·g rounded before it
+    is subtracted (torch's SGD fuses the two and rounds once), as the chapter's runs do."""
+    net = MixedPrecision(model, dtype, grad_at_zero, forward)
+    cfg = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, seed=seed,
+                      diagnostics=False)
+    trainer = Trainer(net, data, cfg, optimizer=PlainSGD(net.parameters(), lr=lr)).run()
+    hist = trainer.history
+    return PrecisionRun(
+        _dtype_name(net.dtype), float(grad_at_zero), loss=hist.loss[1:],
+        test_acc=hist.test_acc[1:], steps_with_zero=net.steps_with_zero,
+        steps=trainer.step_count,
+        weights=torch.cat([p.detach().reshape(-1).double() for p in net.parameters()]).numpy())
 
 
 def cancellation_rate(dtype, n: int = 1_000_000, scale: float = 0.1, seed: int = 0) -> float:
@@ -306,3 +323,95 @@ def cancellation_rate(dtype, n: int = 1_000_000, scale: float = 0.1, seed: int =
     a = torch.as_tensor(rng.standard_normal(n)).to(dt)
     b = torch.as_tensor(scale * rng.standard_normal(n)).to(dt)
     return float(((a + b) == 0).double().mean())
+
+
+# --- The chapter's experiment: exact zeros and ReLU'(0) on one minibatch --------------------
+
+#: The networks :class:`KinkState` can name.
+KINK_NETWORKS = ("cnn", "mlp-separate", "mlp-fused")
+
+
+@dataclass(frozen=True)
+class KinkState:
+    """One network, one number format, one choice of ReLU'(0).
+
+    network: ``"cnn"`` (SmallCNN on raw 8×8 digits, whose blank pixels are exact zeros),
+    ``"mlp-separate"`` (64-64-64-10 MLP on standardised digits, each bias added after the
+    matrix product in the working precision) or ``"mlp-fused"`` (the same MLP through
+    ``nn.Linear``, which adds the bias inside the product). ``bias_init`` sets every hidden
+    bias at initialisation; ``n_examples`` training digits form one minibatch.
+    """
+
+    network: str = "cnn"
+    dtype: str = "float32"
+    grad_at_zero: float = 1.0
+    bias_init: float = 0.0
+    n_examples: int = 256
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class KinkResult:
+    """Per hidden layer, exact-zero pre-activations out of all; per parameter tensor (named
+    in ``param_names``, short labels in ``param_labels``), ‖∇_g − ∇_0‖/‖∇_0‖."""
+
+    network: str
+    dtype: str
+    grad_at_zero: float
+    bias_init: float
+    layer_zeros: tuple
+    layer_totals: tuple
+    param_names: tuple
+    param_labels: tuple
+    param_diff: tuple
+    gradients_differ: bool   # whether the two gradients are not bitwise equal
+
+
+def _param_label(name: str) -> str:
+    """'linears.0.weight' → 'layer 1 W', 'convs.1.bias' → 'conv 2 b', 'out.weight' → 'out W'."""
+    parts = name.split(".")
+    kind = {"weight": "W", "bias": "b"}.get(parts[-1], parts[-1])
+    if len(parts) == 3:
+        layer = {"linears": "layer", "convs": "conv"}.get(parts[0], parts[0])
+        return f"{layer} {int(parts[1]) + 1} {kind}"
+    return f"{parts[0]} {kind}"
+
+
+def compute_kink(state: KinkState) -> KinkResult:
+    """:func:`compare_gradients` on one minibatch of ``n_examples`` training digits: how many
+    pre-activations are exactly 0, and how much ReLU'(0) = g changes each parameter's
+    gradient against ReLU'(0) = 0. Kink-at-zero chapter."""
+    if not isinstance(state, KinkState):
+        raise TypeError(f"state must be a KinkState, got {type(state).__name__}")
+    if state.network not in KINK_NETWORKS:
+        raise ValueError(f"unknown network {state.network!r}; known: {', '.join(KINK_NETWORKS)}")
+    resolve_dtype(state.dtype)
+    if not isinstance(state.n_examples, int) or isinstance(state.n_examples, bool) \
+            or state.n_examples < 1:
+        raise ValueError(f"n_examples must be a positive int, got {state.n_examples!r}")
+    if isinstance(state.bias_init, bool) or not isinstance(state.bias_init, (int, float)) \
+            or not math.isfinite(state.bias_init):
+        raise ValueError(f"bias_init must be a finite number, got {state.bias_init!r}")
+    if state.network == "cnn":
+        ds = data.digits(standardize=False, images=True)
+        net = models.SmallCNN(seed=state.seed)
+        with torch.no_grad():
+            for conv in net.convs:
+                conv.bias.fill_(state.bias_init)
+        forward = None
+    else:
+        ds = data.digits()
+        net = models.MLP(64, [64, 64], 10, bias_init=state.bias_init, seed=state.seed)
+        forward = forward_separate_bias if state.network == "mlp-separate" else None
+    X, y = ds.X_train[:state.n_examples], ds.y_train[:state.n_examples]
+    cmp = compare_gradients(net, X, y, state.dtype, state.grad_at_zero, batch_size=None,
+                            forward=forward)
+    return KinkResult(
+        network=state.network, dtype=cmp.dtype, grad_at_zero=cmp.grad_at_zero,
+        bias_init=float(state.bias_init), layer_zeros=tuple(cmp.layer_zeros),
+        layer_totals=tuple(cmp.layer_totals), param_names=tuple(cmp.param_names),
+        param_labels=tuple(_param_label(n) for n in cmp.param_names),
+        param_diff=tuple(cmp.param_diff[0]), gradients_differ=cmp.n_differ > 0)
+
+
+__all__ += ["KINK_NETWORKS", "KinkState", "KinkResult", "compute_kink"]

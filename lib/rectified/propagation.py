@@ -7,21 +7,32 @@ change from one hidden layer of an MLP to the next, and what initialisation theo
 The forward quantity is the variance of each layer's pre-activation z_l (what He et al. 2015
 keep constant); the backward one is the norm of ∂loss/∂z_l (what vanishes or explodes).
 Chapter: why ReLU beat sigmoid and tanh, part 1 (gradients, depth and initialisation).
+
+Three experiments (``compute_x(state) -> result``, drawn by ``plots.draw_x``):
+:func:`compute_gradient_flow` (signal and gradient per layer of a fresh MLP, why-ReLU
+part 1), :func:`compute_activation_signal` (an activation's curve and the mean and variance
+it keeps through a random net, rectifier family chapter) and :func:`compute_activation`
+(one activation's curve and derivative, for readers' own notebooks).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import diagnostics, models
-from .train import _loss_fn
+from . import activations, data, diagnostics, models, moments
+from .train import loss_function
 
 __all__ = ["LayerProfile", "layer_profile", "unit_activation_rates", "cosine_similarity",
-           "layer_cosine_similarity", "relu_correlation_map"]
+           "layer_cosine_similarity", "relu_correlation_map",
+           "GradientFlowState", "GradientFlowResult", "compute_gradient_flow",
+           "ActivationState", "ActivationCurve", "compute_activation",
+           "ActivationSignalState", "ActivationSignalResult", "compute_activation_signal"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ def layer_profile(model: nn.Module, X, y, loss: str = "cross_entropy") -> LayerP
     weights = [layer.weight for layer in model.weight_layers]
     with models.eval_mode(model), torch.enable_grad():
         out, pres, posts = model.forward_hidden(X)
-        value = _loss_fn(loss)(out, y)
+        value = loss_function(loss)(out, y)
         grads = torch.autograd.grad(value, [*pres, *weights])
     n = len(pres)
     return LayerProfile(
@@ -126,3 +137,195 @@ def relu_correlation_map(rho):
     """
     rho = np.clip(np.asarray(rho, dtype=float), -1.0, 1.0)
     return (np.sqrt(1 - rho ** 2) + (np.pi - np.arccos(rho)) * rho) / np.pi
+
+
+def _check_state(state, cls):
+    if not isinstance(state, cls):
+        raise TypeError(f"state must be a {cls.__name__}, got {type(state).__name__}")
+
+
+def _check_real(name: str, value, allowed: str = "a finite number") -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return float(value)
+
+
+def _check_interval(lo, hi) -> None:
+    _check_real("lo", lo)
+    _check_real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi, got lo={lo!r}, hi={hi!r}")
+
+
+# --- Why-ReLU part 1: depth, activation and init scale → per-layer signal and gradient -------
+
+@dataclass(frozen=True)
+class GradientFlowState:
+    """A freshly initialised MLP of ``depth`` hidden layers of ``width`` units on 256 digits:
+    its activation, initialisation (see :data:`rectified.models.INITS`) and a factor
+    ``init_scale`` on every weight."""
+
+    activation: str = "relu"
+    init: str = "he"
+    depth: int = 20
+    init_scale: float = 1.0
+    width: int = 64
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class GradientFlowResult:
+    """The net's :class:`LayerProfile` and, unless the net is one, that of ReLU with He init
+    (``reference``); ``backprop_ratio`` = ‖∂loss/∂z_1‖ / ‖∂loss/∂z_depth‖."""
+
+    activation: str
+    init: str
+    init_scale: float
+    depth: int
+    width: int
+    profile: LayerProfile
+    reference: LayerProfile | None
+    backprop_ratio: float
+
+
+def compute_gradient_flow(state: GradientFlowState) -> GradientFlowResult:
+    """Layer by layer, Var(z_l) and ‖∂loss/∂z_l‖ (:func:`layer_profile`) of a fresh MLP on
+    the first 256 training digits, and the same for ReLU with He init.
+    Why-ReLU part 1 chapter."""
+    _check_state(state, GradientFlowState)
+    models.check_positive_int("depth", state.depth, "hidden layers")
+    models.check_positive_int("width", state.width, "units per hidden layer")
+    _check_real("init_scale", state.init_scale, "a finite number > 0")
+    if state.init_scale <= 0:
+        raise ValueError(f"init_scale must be a finite number > 0, got {state.init_scale!r}")
+    ds = data.digits(seed=0)
+    X, y = ds.X_train[:256], ds.y_train[:256]
+
+    def profile(activation, init, scale):
+        net = models.MLP(ds.n_features, [state.width] * state.depth, 10, activation=activation,
+                         init=init, init_scale=scale, seed=state.seed)
+        return layer_profile(net, X, y)
+
+    prof = profile(state.activation, state.init, state.init_scale)
+    is_ref = (state.activation, state.init, state.init_scale) == ("relu", "he", 1.0)
+    return GradientFlowResult(
+        activation=state.activation, init=state.init, init_scale=float(state.init_scale),
+        depth=state.depth, width=state.width, profile=prof,
+        reference=None if is_ref else profile("relu", "he", 1.0),
+        backprop_ratio=prof.backprop_ratio)
+
+
+# --- Activation explorer: one activation's curve and derivative ------------------------------
+
+@dataclass(frozen=True)
+class ActivationState:
+    """Which activation to draw on [lo, hi], with its shape parameter
+    (``activations.get(name).shape_param``: slope, alpha or beta) where it has one."""
+
+    name: str = "relu"
+    param: float | None = None
+    derivative: bool = True
+    lo: float = -4.0
+    hi: float = 4.0
+
+
+@dataclass(frozen=True)
+class ActivationCurve:
+    """f and (unless left out) f' of one activation on 801 points, and its kinks."""
+
+    name: str
+    formula: str
+    param_name: str | None   # the shape parameter that was set, or None
+    param: float | None
+    x: np.ndarray
+    value: np.ndarray
+    derivative: np.ndarray | None
+    kinks: tuple
+
+
+def _shape_params(name: str, param) -> tuple[str | None, dict]:
+    """The activation's shape parameter and the keyword that sets it to ``param``."""
+    if name not in activations.names():
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(activations.names())}")
+    key = activations.get(name).shape_param
+    if key is None or param is None:
+        return None, {}
+    return key, {key: _check_real("param", param)}
+
+
+def compute_activation(state: ActivationState) -> ActivationCurve:
+    """f(z) and f'(z) of a registry activation for z on [lo, hi], kinks listed. No chapter
+    shows it; it is the explorer for readers' own notebooks."""
+    _check_state(state, ActivationState)
+    _check_interval(state.lo, state.hi)
+    key, params = _shape_params(state.name, state.param)
+    act = activations.get(state.name, **params)
+    x = np.linspace(state.lo, state.hi, 801)
+    return ActivationCurve(act.name, act.formula, key, params.get(key), x, act(x),
+                           act.grad(x) if state.derivative else None, tuple(act.kinks))
+
+
+# --- Rectifier family: an activation's curve and what it does to a signal through depth -----
+
+@dataclass(frozen=True)
+class ActivationSignalState:
+    """One activation with its shape parameter (Leaky slope, ELU α, SiLU/softplus β; other
+    activations ignore ``param``), and the random net it drives: ``depth`` layers of
+    ``width`` units, ``init`` weights."""
+
+    name: str = "selu"
+    param: float = 1.0
+    init: str = "lecun"
+    depth: int = 20
+    width: int = 128
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ActivationSignalResult:
+    """An activation's curve, one layer's output for z ~ N(0, 1) and the mean and variance
+    of each layer's output through a random net (entry 0: the input), measured and, where
+    the recursion stays finite, for infinite width (``exact_*``, layers 1 … depth)."""
+
+    curve: ActivationCurve
+    init: str
+    depth: int
+    width: int
+    samples: np.ndarray          # f(z) for 20,000 draws z ~ N(0, 1)
+    one_layer_mean: float        # E f(z), z ~ N(0, 1)
+    one_layer_variance: float    # Var f(z)
+    means: np.ndarray
+    variances: np.ndarray
+    exact_means: np.ndarray | None
+    exact_variances: np.ndarray | None
+    final_mean: float
+    final_variance: float
+
+
+def compute_activation_signal(state: ActivationSignalState) -> ActivationSignalResult:
+    """f and f' on [−4, 4]; E f(z) and Var f(z) for z ~ N(0, 1); the mean and variance of
+    each layer's output in a random net of n = 256 inputs, and for infinite width: layer l
+    outputs f(z), z ~ N(0, q_l), q_1 = gain, q_{l+1} = gain · E[f(z)²].
+    Rectifier family chapter."""
+    _check_state(state, ActivationSignalState)
+    if state.init not in moments.INIT_GAIN:
+        raise ValueError(f"init must be one of {sorted(moments.INIT_GAIN)}, got {state.init!r}")
+    models.check_positive_int("depth", state.depth, "hidden layers")
+    models.check_positive_int("width", state.width, "units per layer")
+    curve = compute_activation(ActivationState(state.name, state.param))
+    params = {curve.param_name: curve.param} if curve.param_name else {}
+    z = np.random.default_rng(state.seed).standard_normal(20000)
+    m1, v1 = moments.gaussian_moments(state.name, **params)
+    means, variances = moments.deep_moments(state.name, state.depth, state.width, n=256,
+                                            init=state.init, seed=state.seed, **params)
+    gain = moments.INIT_GAIN[state.init]
+    q = moments.variance_map(state.name, state.depth - 1, gain, gain, **params)
+    exact = np.array([moments.gaussian_moments(state.name, 0.0, qq, **params)
+                      for qq in q]) if np.all(np.isfinite(q)) and q.max() < 1e12 else None
+    return ActivationSignalResult(
+        curve=curve, init=state.init, depth=state.depth, width=state.width,
+        samples=activations.get(state.name, **params)(z), one_layer_mean=m1,
+        one_layer_variance=v1, means=means, variances=variances,
+        exact_means=None if exact is None else exact[:, 0],
+        exact_variances=None if exact is None else exact[:, 1],
+        final_mean=float(means[-1]), final_variance=float(variances[-1]))

@@ -8,6 +8,9 @@ so ‖∂h_t/∂h_0‖₂ ≤ (γ ‖W‖₂)^t with γ = sup |f'| (Pascanu et a
 that product next to the forward pass, compares powers of one random matrix with products
 of independent ones, and gives the LSTM that the chapter sets against the Elman RNN.
 
+:func:`compute_recurrence` is the chapter's experiment (state in, norms out; drawn by
+``plots.draw_recurrence``).
+
 Chapter: why recurrent networks use tanh.
 """
 
@@ -15,15 +18,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import torch
 from torch import nn
 
-from .models import ElmanRNN, _generator, check_positive_int, init_linear_, resolve_device
+from .models import ElmanRNN, check_positive_int, generator, init_linear_, resolve_device
 
 __all__ = ["Trajectory", "trajectory", "driven_trajectory", "gaussian_matrix",
-           "power_and_product_norms", "LSTMNet"]
+           "power_and_product_norms", "LSTMNet", "RecurrenceState", "RecurrenceResult",
+           "compute_recurrence"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ class LSTMNet(nn.Module):
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size),
                         ("output_size", output_size)):
             check_positive_int(name, v)
-        gen = _generator(seed)
+        gen = generator(seed)
         self.hidden_size = hidden_size
         self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
         bound = 1 / math.sqrt(hidden_size)
@@ -163,3 +168,65 @@ class LSTMNet(nn.Module):
         a = (x @ self.lstm.weight_ih_l0[sl].T + prev @ self.lstm.weight_hh_l0[sl].T
              + self.lstm.bias_ih_l0[sl] + self.lstm.bias_hh_l0[sl])
         return torch.sigmoid(a)
+
+
+# --- The chapter's experiment: hidden-state and gradient norms through time -----------------
+
+@dataclass(frozen=True)
+class RecurrenceState:
+    """An Elman RNN with recurrent matrix W = scale·Q (Q orthogonal, so every singular value
+    of W equals ``scale``), driven by random inputs of size ``input_scale``."""
+
+    activation: str = "tanh"
+    scale: float = 1.0
+    length: int = 100
+    input_scale: float = 0.5
+    hidden: int = 64
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RecurrenceResult:
+    """Per time step t = 1 … length, medians over 4 input sequences of ‖h_t‖ and
+    ‖∂h_t/∂h_0‖₂, the bound scale^t on the latter and, for tanh, the bound √hidden on ‖h_t‖
+    (None for ReLU, whose state is unbounded)."""
+
+    activation: str
+    scale: float
+    input_scale: float
+    hidden: int
+    t: np.ndarray
+    state_norm: np.ndarray
+    jacobian_norm: np.ndarray
+    jacobian_bound: np.ndarray
+    state_bound: float | None
+    final_state_norm: float
+    final_jacobian_norm: float
+
+
+def compute_recurrence(state: RecurrenceState) -> RecurrenceResult:
+    """:func:`driven_trajectory` of 4 sequences, with the bound ‖∂h_t/∂h_0‖₂ ≤ (γ·σ_max(W))^t
+    = scale^t (γ = 1 for tanh and ReLU) and, for tanh, ‖h_t‖ ≤ √hidden. RNN chapter."""
+    if not isinstance(state, RecurrenceState):
+        raise TypeError(f"state must be a RecurrenceState, got {type(state).__name__}")
+    if state.activation not in ("tanh", "relu"):
+        raise ValueError(f"activation must be 'tanh' or 'relu', got {state.activation!r}")
+    check_positive_int("length", state.length, "time steps")
+    check_positive_int("hidden", state.hidden, "hidden units")
+    for name in ("scale", "input_scale"):
+        v = getattr(state, name)
+        if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+    tr = driven_trajectory(state.activation, state.scale, state.length, state.hidden,
+                           state.input_scale, seed=state.seed)
+    t = np.arange(1, state.length + 1)
+    with np.errstate(over="ignore", under="ignore"):
+        bound = state.scale ** t.astype(float)
+    return RecurrenceResult(
+        activation=state.activation, scale=float(state.scale),
+        input_scale=float(state.input_scale), hidden=state.hidden, t=t,
+        state_norm=np.median(tr.state_norm, 0), jacobian_norm=np.median(tr.jacobian_norm, 0),
+        jacobian_bound=bound,
+        state_bound=float(np.sqrt(state.hidden)) if state.activation == "tanh" else None,
+        final_state_norm=float(np.median(tr.state_norm[:, -1])),
+        final_jacobian_norm=float(np.median(tr.jacobian_norm[:, -1])))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import tracemalloc
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 __all__ = ["Timing", "time_call", "time_many", "cuda_sync", "forward_backward",
-           "bandwidth_gb_s"]
+           "bandwidth_gb_s", "peak_memory", "multiply_adds"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,38 @@ def bandwidth_gb_s(timing: Timing, nbytes: float) -> float:
     if nbytes <= 0:
         raise ValueError(f"nbytes must be > 0, got {nbytes!r}")
     return nbytes / timing.median / 1e9
+
+
+def peak_memory(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated while ``fn()`` runs, its result included, as traced by
+    :mod:`tracemalloc` (which sees numpy's arrays, not torch's tensors). Divided by an
+    array's size it counts how many arrays of that size were alive at once.
+    Why-ReLU part 2 chapter (the temporaries of a written-out sigmoid)."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        result = fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+    del result
+    return peak - before
+
+
+def multiply_adds(fn: Callable[[], object]) -> int:
+    """Multiply-adds of the matrix products and convolutions ``fn()`` runs in torch, as
+    counted by torch's FLOP counter (FLOPs ÷ 2; element-wise operations count 0).
+    Why-ReLU part 2 chapter (a layer's matmul next to its activation)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops() // 2
