@@ -1,6 +1,13 @@
 """Every page of the built book, opened in headless Chromium: no console errors, no failed
-or external requests, every image loaded, all math typeset, pages rendered within 2 s, and
-on widget pages, moving a control changes the figure without any kernel."""
+or external requests, every image loaded, all math typeset, pages within their weight
+budget, and on widget pages, moving a control changes the figure without any kernel.
+
+Load times are measured and written to _build/browser-load-times.txt, never asserted: a
+wall-clock time depends on the machine and whatever else runs on it. What makes a page
+slow, its weight (bytes of the page and everything it loads, widget frames included) and
+its number of elements, is deterministic and asserted instead. The heaviest pages weigh
+about 4.9 MB with about 12,000 elements and reach their load event in 1.0-1.4 s on a quiet
+two-core machine; the budgets leave room to grow while keeping pages near that."""
 
 from __future__ import annotations
 
@@ -8,7 +15,10 @@ import pytest
 
 from conftest import SITE
 
-RENDER_BUDGET_S = 2.0
+WEIGHT_BUDGET_BYTES = 6_000_000     # the page and every resource it loads (the theme's
+#                                     scripts, styles and fonts are about 2.6 MB of it)
+ELEMENT_BUDGET = 20_000             # DOM elements after load
+LOAD_TIMES = SITE.parent / "browser-load-times.txt"
 
 
 def _pages() -> list[str]:
@@ -23,6 +33,11 @@ PAGES = _pages()
 
 # Console messages that are not errors of the book, each with its reason. (None so far.)
 ALLOWED_CONSOLE = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_load_times():
+    LOAD_TIMES.unlink(missing_ok=True)
 
 
 def _open(browser, url):
@@ -98,14 +113,15 @@ def test_page_loads_cleanly(browser, site_url, path):
             .filter(t => /\$[^$\s][^$]*\$|\\\(|\\\[/.test(t))
             .map(t => t.slice(0, 80))""")
         assert raw == [], f"text that looks like untypeset TeX on {path}: {raw}"
-        if seconds >= RENDER_BUDGET_S:
-            # a timing is a sample: one slow load can be the machine, not the page, so an
-            # over-budget page is loaded once more (fresh context, cold cache) and the
-            # faster load counts; a page that is really too slow fails both times
-            again, _, retry = _open(browser, f"{site_url}/{path}")
-            again.close()
-            seconds = min(seconds, retry)
-        assert seconds < RENDER_BUDGET_S, f"{path} took {seconds:.2f} s to render"
+        weight, elements = page.evaluate("""() => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const res = performance.getEntriesByType('resource');
+            return [nav.decodedBodySize + res.reduce((s, r) => s + r.decodedBodySize, 0),
+                    document.getElementsByTagName('*').length]; }""")
+        with LOAD_TIMES.open("a") as f:
+            f.write(f"{path}\t{seconds:.2f} s\t{weight / 1e6:.2f} MB\t{elements} elements\n")
+        assert weight < WEIGHT_BUDGET_BYTES, f"{path} weighs {weight / 1e6:.2f} MB"
+        assert elements < ELEMENT_BUDGET, f"{path} has {elements} elements"
     finally:
         page.close()
 
