@@ -20,9 +20,18 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+# The execution cache re-runs a notebook when its code changes; the library and the pinned
+# requirements are code too, so a change to either empties the cache and every notebook
+# runs again (no page shows numbers the library no longer produces).
+CODE_HASH = $(shell cat requirements.txt pyproject.toml $$(find lib -name '*.py' | sort) | sha256sum | cut -c1-16)
+CACHE := _build/.jupyter_cache
+
 ## book: execute every notebook and build the HTML book into _build/html (warnings are errors)
 book: $(STAMP) $(NODE_STAMP)
+	@if [ "$$(cat $(CACHE)/code-hash 2>/dev/null)" != "$(CODE_HASH)" ]; then \
+		rm -rf $(CACHE); echo "library or requirements changed: every notebook runs again"; fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	echo $(CODE_HASH) > $(CACHE)/code-hash
 
 ## test: unit tests with coverage (fails under 90%), the warnings-as-errors build and every
 ##       notebook under nbval (the two side by side), then every built page in
