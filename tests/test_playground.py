@@ -29,10 +29,11 @@ def test_every_preset_round_trips_through_its_text():
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("data=circle", "unknown dataset"), ("act=swish", "unknown activation"),
-    ("opt=rmsprop", "unknown optimizer"), ("init=kaiming", "unknown init"),
+    ("data=circle", "dataset must be one of"), ("act=swish", "activation must be one of"),
+    ("opt=rmsprop", "optimizer must be one of"), ("init=kaiming", "init must be one of"),
     ("widths=0-3", "widths must be"), ("lr=0", "lr must be"), ("g0=2", "grad_at_zero"),
-    ("n=5", "need n >= 10"), ("depth=3", "cannot read"), ("lr=fast", "bad value for lr"),
+    ("n=5", "n must be an int from 10"), ("depth=3", "cannot read"),
+    ("lr=fast", "lr must be a number"),
 ])
 def test_bad_text_is_a_clear_error(text, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -76,7 +77,7 @@ def test_high_learning_rate_kills_units_and_divergence_stops_training():
     run = P.Run(P.PlaygroundState.decode(P.PRESETS["dying at a high learning rate"]))
     run.step(300)
     assert sum(d.sum() for d in run.dead_units()) >= 4
-    wild = P.Run(P.PlaygroundState.decode("data=sine widths=32-32 lr=50 act=relu"))
+    wild = P.Run(P.PlaygroundState.decode("data=sine widths=32-32 lr=10 act=relu"))
     wild.step(50)
     assert wild.diverged
     before, records = wild.step_count, list(wild.steps)
@@ -101,6 +102,17 @@ def test_dead_units_are_crossed_out():
     fig = P.render(run)
     crossed = [ax for ax in fig.axes[2:] if sum(line.get_visible() for line in ax.lines) == 2]
     assert len(crossed) == 4
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "leaky_relu", "maxout"])
+def test_units_that_cannot_die_are_never_called_dead(act):
+    run = P.Run(P.PlaygroundState.decode(f"data=ring act={act} widths=4"))
+    with torch.no_grad():       # every pre-activation far below zero
+        run.model.linears[0].bias[:] = -100.0
+    assert not run.can_die and not any(d.any() for d in run.dead_units())
+    fig = P.render(run)
+    assert not any(line.get_visible() for ax in fig.axes[2:] for line in ax.lines)
+    assert any("cannot die" in t.get_text() for t in fig.texts)
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -187,3 +199,45 @@ def test_widget_steps_resets_and_loads_states_from_text_and_presets():
 def test_widget_says_in_static_html_that_it_needs_a_kernel():
     bundle = P.widget("data=xor widths=2")._repr_mimebundle_()
     assert "running kernel" in bundle["text/html"]
+
+
+@pytest.mark.parametrize("text, field", [
+    ("n=100000000", "n"), ("n=5", "n"), ("lr=a", "lr"), ("lr=0", "lr"), ("lr=nan", "lr"),
+    ("lr=100", "lr"), ("seed=-1", "seed"), ("seed=x", "seed"), ("widths=3-a", "widths"),
+    ("widths=100", "widths"), ("widths=1-1-1-1-1-1-1-1-1", "widths"), ("noise=inf", "noise"),
+    ("noise=2", "noise"), ("k=2.5", "k"), ("k=9", "k"), ("batch=0", "batch_size"),
+    ("l2=-1", "l2"), ("l2=nan", "l2"), ("g0=2", "grad_at_zero"), ("test=1", "test_fraction"),
+    ("act=relu6", "activation"), ("opt=lbfgs", "optimizer"), ("init=zero", "init"),
+    ("data=moons2", "dataset"), ("lr=0.1 lr=0.2", "lr"), ("momentum=5", "momentum"),
+])
+def test_each_bad_field_is_named_in_its_own_message(text, field):
+    with pytest.raises(ValueError, match=field):
+        P.PlaygroundState.decode(text)
+
+
+def test_a_state_text_of_absurd_length_is_refused():
+    with pytest.raises(ValueError, match="characters long"):
+        P.PlaygroundState.decode("seed=1 " * 500)
+
+
+@pytest.mark.parametrize("bad", [{"n": 2.5}, {"seed": True}, {"widths": "3-3"},
+                                 {"lr": "0.1"}, {"noise": None}])
+def test_wrong_types_are_refused_when_the_state_is_built(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        P.PlaygroundState(**bad)
+
+
+def test_every_value_a_control_can_produce_round_trips_exactly():
+    import ipywidgets as w
+
+    lr = w.FloatLogSlider(min=-4, max=1, step=0.25)
+    noise = w.FloatSlider(min=0, max=0.5, step=0.01)
+    lrs = [10 ** (-4 + 0.25 * i) for i in range(21)]
+    for value in lrs:
+        lr.value = value
+        s = P.PlaygroundState(lr=lr.value)
+        assert P.PlaygroundState.decode(s.encode()) == s
+    for i in range(51):
+        noise.value = i * 0.01
+        s = P.PlaygroundState(noise=noise.value, l2=1 / 3, grad_at_zero=0.5, batch_size=i + 1)
+        assert P.PlaygroundState.decode(s.encode()) == s

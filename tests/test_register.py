@@ -94,3 +94,29 @@ def test_off_label_verdicts_are_found(book):
         _nb(book / "alpha.ipynb", [_md(verdict, ["C01"]), _md("x", ["Q01"])])
         rows, _ = register.ledger(book)
         assert register.off_label(rows) == [f"C01 ({verdict.split('**')[1][9:]})"]
+
+
+def test_the_book_is_found_from_other_folders(tmp_path, monkeypatch):
+    book = register.find_book()
+    assert (book / "register.yml").is_file()
+    monkeypatch.chdir(tmp_path)                    # not inside the clone: beside the library
+    assert register.find_book() == book
+    monkeypatch.chdir(book.parent / "lib")         # inside the clone, another folder
+    assert register.find_book() == book
+    assert register.load_register()["entries"] and register.ledger()[0]
+    assert register.find_book(book) == book
+
+
+def test_broken_register_files_name_the_file(tmp_path):
+    (tmp_path / "register.yml").write_text("chapters: {a: A}\nentries: {Q01: {chapter: b, "
+                                           "text: x}}\n")
+    with pytest.raises(ValueError, match="unknown chapter 'b'"):
+        register.load_register(tmp_path)
+    (tmp_path / "register.yml").write_text("chapters: [unclosed\n")
+    with pytest.raises(ValueError, match="register.yml is not valid YAML"):
+        register.load_register(tmp_path / "register.yml")
+    with pytest.raises(FileNotFoundError, match="no register at"):
+        register.load_register(tmp_path / "missing.yml")
+    (tmp_path / "alpha.ipynb").write_text("{not json")
+    with pytest.raises(ValueError, match="alpha.ipynb is not a notebook"):
+        register.answers_in(tmp_path / "alpha.ipynb", ["Q01"])

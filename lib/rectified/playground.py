@@ -36,6 +36,21 @@ ACTIVATIONS = tuple(activations.names(include_grouped=True))
 DATASETS = tuple(data.DATASETS_2D) + tuple(data.TARGETS_1D)
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 
+# Limits that keep any state inside a notebook's budget (1.5 GB, a frame in well under a
+# second): at most 8 hidden layers of 64 units (8 pieces each for maxout) and 5,000 points.
+MAX_LAYERS, MAX_WIDTH = 8, 64
+_INT_RANGES = {"n": (10, 5000), "k": (1, 8), "batch_size": (1, 5000),
+               "seed": (0, 2**31 - 1)}
+# (low, high, low excluded)
+_FLOAT_RANGES = {"noise": (0.0, 1.0, False), "test_fraction": (0.0, 0.9, True),
+                 "lr": (0.0, 10.0, True), "l2": (0.0, 1.0, False),
+                 "grad_at_zero": (0.0, 1.0, False)}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 # short keys of the text form, in the order they are written
 _KEYS = {"data": "dataset", "noise": "noise", "n": "n", "test": "test_fraction",
          "act": "activation", "widths": "widths", "k": "k", "lr": "lr", "opt": "optimizer",
@@ -64,43 +79,47 @@ class PlaygroundState:
     seed: int = 0
 
     def __post_init__(self):
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; known: {', '.join(DATASETS)}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; "
-                             f"known: {', '.join(ACTIVATIONS)}")
-        if self.optimizer not in _OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(_OPTIMIZERS)}")
-        if self.init not in models.INITS:
-            raise ValueError(f"unknown init {self.init!r}; known: {', '.join(models.INITS)}")
-        widths = tuple(self.widths)
-        if not widths or any(not isinstance(w, int) or not 1 <= w <= 64 for w in widths) \
-                or len(widths) > 8:
-            raise ValueError(f"widths must be 1 to 8 hidden layers of 1 to 64 units, "
-                             f"got {self.widths!r}")
-        object.__setattr__(self, "widths", widths)
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
-        if not 0 <= self.grad_at_zero <= 1:
-            raise ValueError(f"grad_at_zero must lie in [0, 1], got {self.grad_at_zero!r}")
-        if self.n < 10 or not 0 < self.test_fraction < 1 or self.batch_size < 1 or self.l2 < 0:
-            raise ValueError("need n >= 10, 0 < test_fraction < 1, batch_size >= 1, l2 >= 0")
+        for name, allowed in (("dataset", DATASETS), ("activation", ACTIVATIONS),
+                              ("optimizer", _OPTIMIZERS), ("init", tuple(models.INITS))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; "
+                                 f"got {getattr(self, name)!r}")
+        widths = self.widths
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or \
+                not 1 <= len(widths) <= MAX_LAYERS or \
+                any(not _is_int(w) or not 1 <= w <= MAX_WIDTH for w in widths):
+            raise ValueError(f"widths must be 1 to {MAX_LAYERS} hidden layers of 1 to "
+                             f"{MAX_WIDTH} units, e.g. (3, 3, 3); got {widths!r}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in widths))
+        for name, (lo, hi) in _INT_RANGES.items():
+            value = getattr(self, name)
+            if not _is_int(value) or not lo <= value <= hi:
+                raise ValueError(f"{name} must be an int from {lo} to {hi}; got {value!r}")
+        for name, (lo, hi, lo_open) in _FLOAT_RANGES.items():
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                math.isfinite(value) and (lo < value if lo_open else lo <= value) and value <= hi
+            if not ok:
+                bound = f"({lo:g}, {hi:g}]" if lo_open else f"[{lo:g}, {hi:g}]"
+                raise ValueError(f"{name} must be a finite number in {bound}; got {value!r}")
 
     @property
     def is_regression(self) -> bool:
         return self.dataset in data.TARGETS_1D
 
     def encode(self) -> str:
-        """The state as a short text: only the fields that differ from the defaults."""
+        """The state as a short text: only the fields that differ from the defaults.
+        Numbers are written exactly (the shortest text that reads back as the same float),
+        so ``decode(encode(s)) == s`` for every state."""
         default = PlaygroundState()
         parts = []
         for short, name in _KEYS.items():
             value = getattr(self, name)
             if value == getattr(default, name) and short != "data":
                 continue
-            text = "-".join(map(str, value)) if name == "widths" else f"{value:g}" \
+            text = "-".join(map(str, value)) if name == "widths" else repr(float(value)) \
                 if isinstance(value, float) else str(value)
-            parts.append(f"{short}={text}")
+            parts.append(f"{short}={text.removesuffix('.0')}")
         return " ".join(parts)
 
     @classmethod
@@ -108,6 +127,9 @@ class PlaygroundState:
         """Parse :meth:`encode`'s text (``key=value`` pairs separated by spaces)."""
         if not isinstance(text, str):
             raise TypeError(f"expected the playground's text form, got {type(text).__name__}")
+        if len(text) > 1000:
+            raise ValueError(f"the state text is {len(text)} characters long; a state needs "
+                             "at most a few hundred")
         kwargs = {}
         types = {f.name: f.type for f in dataclasses.fields(cls)}
         for part in text.split():
@@ -116,17 +138,23 @@ class PlaygroundState:
                 raise ValueError(f"cannot read {part!r}; use key=value with keys "
                                  f"{', '.join(_KEYS)}")
             name = _KEYS[key]
+            if name in kwargs:
+                raise ValueError(f"{key} is given twice in the state text; give each key once")
             try:
                 if name == "widths":
                     kwargs[name] = tuple(int(w) for w in value.split("-"))
-                elif types[name] in ("int",):
+                elif types[name] == "int":
                     kwargs[name] = int(value)
-                elif types[name] in ("float",):
+                elif types[name] == "float":
                     kwargs[name] = float(value)
                 else:
                     kwargs[name] = value
             except ValueError:
-                raise ValueError(f"bad value for {key}: {value!r}") from None
+                what = {"widths": "hidden widths joined by '-', e.g. 3-3-3",
+                        "int": "a whole number", "float": "a number"}
+                label = key if key == name else f"{key} ({name})"
+                raise ValueError(f"{label} must be {what.get(name, what.get(types[name]))}; "
+                                 f"got {value!r}") from None
         return cls(**kwargs)
 
 
@@ -206,14 +234,23 @@ class Run:
         self.trainer.step(n).record()
         return self
 
+    @property
+    def can_die(self) -> bool:
+        """Whether this run's units can be dead at all (the registry's
+        :attr:`~rectified.activations.Activation.can_die`: ReLU yes; Leaky ReLU, ELU,
+        sigmoid, tanh, maxout ... no, their output or gradient is never zero everywhere)."""
+        return activations.get(self.state.activation).can_die
+
     @torch.no_grad()
     def dead_units(self) -> list[np.ndarray]:
-        """Per hidden layer, the units whose pre-activation is ≤ 0 on every training input
-        (for maxout: no piece is ever positive)."""
+        """Per hidden layer, the dead units: pre-activation ≤ 0 on every training input, so
+        that output and gradient are both exactly 0. All False when the activation's units
+        cannot be dead (:attr:`can_die`)."""
         self.model.eval()
         _, pres, _ = self.model.forward_hidden(self.Xtr)
-        k = self.model.k
-        return [(~(z > 0)).reshape(len(z), -1, k).all(dim=2).all(dim=0).numpy() for z in pres]
+        if not self.can_die:
+            return [np.zeros(z.shape[1], dtype=bool) for z in pres]
+        return [(~(z > 0)).all(dim=0).numpy() for z in pres]
 
     def accuracy(self) -> tuple[float, float]:
         """(train, test) accuracy for classification; NaN for regression."""
@@ -232,7 +269,8 @@ _EXTENT = 1.4
 class Scene:
     """The playground's picture of a run, built once and then updated in place: the model's
     output over the input space with the train (filled) and test (hollow) points, the loss
-    curves, and a heat-map of every unit of the last hidden layer (dead units crossed out).
+    curves, and a heat-map of every unit of the last hidden layer (dead units crossed out,
+    where the activation's units can die).
 
     ``Scene(run).figure`` is a Matplotlib figure like any other (:func:`render`). With
     ``live=True`` the scene is drawn for animation instead: everything training does not
@@ -423,8 +461,9 @@ class Scene:
             self._background = None
         n_dead = int(sum(d.sum() for d in dead))
         n_all = int(sum(len(d) for d in dead))
-        self._footer.set_text(f"last hidden layer's units; dead: {n_dead} of {n_all} "
-                              "in all layers")
+        self._footer.set_text(f"last hidden layer's units; dead: {n_dead} of {n_all} in all "
+                              "layers" if run.can_die else
+                              f"last hidden layer's units ({s.activation} units cannot die)")
         return self
 
     def frame(self) -> bytes:

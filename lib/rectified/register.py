@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["Answer", "LABELS", "load_register", "slugify", "answers_in", "ledger",
+__all__ = ["Answer", "LABELS", "find_book", "load_register", "slugify", "answers_in", "ledger",
            "off_label"]
 
 #: The five verdicts a claim can get; each is followed by one sentence of reason.
@@ -52,11 +52,41 @@ class Answer:
         return _SENTENCE_END.split(rest, maxsplit=1)[0] if rest else ""
 
 
-def load_register(path) -> dict:
-    """The register as a dict: ``chapters`` (name → title) and ``entries`` (ID → chapter, text)."""
-    reg = yaml.safe_load(Path(path).read_text())
+def find_book(start=None) -> Path:
+    """The book's folder (the one holding ``register.yml``): ``start`` (default: the
+    working directory) or a folder above it, else ``book/`` beside the library in a clone
+    of the repository. A notebook run from anywhere in the clone finds it."""
+    here = Path.cwd() if start is None else Path(start)
+    candidates = [here, *here.resolve().parents, *(p / "book" for p in here.resolve().parents),
+                  Path(__file__).resolve().parents[2] / "book"]
+    for folder in candidates:
+        if (folder / "register.yml").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"cannot find the book's register.yml from {here}: run the notebook from the book's "
+        f"folder (book/ in a clone of the repository), or pass that folder's path")
+
+
+def load_register(path=None) -> dict:
+    """The register as a dict: ``chapters`` (name → title) and ``entries`` (ID → chapter,
+    text). ``path``: the register file or the book's folder (default: :func:`find_book`)."""
+    path = find_book() if path is None else Path(path)
+    if path.is_dir():
+        path = path / "register.yml"
+    try:
+        reg = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no register at {path}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(reg, dict) or {"chapters", "entries"} - set(reg):
         raise ValueError(f"{path} must define 'chapters' and 'entries'")
+    for key, entry in reg["entries"].items():
+        if not isinstance(entry, dict) or {"chapter", "text"} - set(entry):
+            raise ValueError(f"{path}: entry {key} needs a chapter and a text, got {entry!r}")
+        if entry["chapter"] not in reg["chapters"]:
+            raise ValueError(f"{path}: entry {key} names the unknown chapter "
+                             f"{entry['chapter']!r}; chapters: {', '.join(reg['chapters'])}")
     return reg
 
 
@@ -76,7 +106,10 @@ def answers_in(notebook, ids) -> dict[str, list[Answer]]:
     """Every markdown cell of ``notebook`` tagged with one of ``ids``, with the section it
     sits in (the nearest heading of level 1–3 above or in the cell)."""
     path = Path(notebook)
-    cells = json.loads(path.read_text())["cells"]
+    try:
+        cells = json.loads(path.read_text())["cells"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not a notebook ({type(exc).__name__}: {exc})") from None
     ids = set(ids)
     section, anchor = "", ""
     found: dict[str, list[Answer]] = {}
@@ -100,13 +133,14 @@ def answers_in(notebook, ids) -> dict[str, list[Answer]]:
     return found
 
 
-def ledger(book_dir) -> tuple[list[dict], list[str]]:
+def ledger(book_dir=None) -> tuple[list[dict], list[str]]:
     """One row per register entry, in register order, and the IDs that have no answer yet.
+    ``book_dir``: the book's folder (default: :func:`find_book`).
 
     Each row: id, kind ('claim' or 'question'), text, chapter, chapter_title, written
     (whether the notebook exists), and answers (a list of :class:`Answer`).
     """
-    book = Path(book_dir)
+    book = find_book() if book_dir is None else Path(book_dir)
     reg = load_register(book / "register.yml")
     by_chapter: dict[str, dict[str, list[Answer]]] = {}
     for chapter in reg["chapters"]:
