@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rectified import curvature, data, models, plots, precision
+from rectified import curvature, data, diagnostics, models, plots, precision
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +238,99 @@ def test_value_grid_labels_cells_and_checks_shapes():
     with pytest.raises(ValueError, match="shape"):
         plots.value_grid(np.zeros((2, 3)), ["a", "b"], ["x", "y"])
     plt.close("all")
+
+
+# --- a dead channel and ReLU'(0) over a whole run -----------------------
+
+def test_image_patches_are_the_distinct_padded_3x3_patches():
+    X = np.zeros((3, 1, 4, 4))
+    X[0, 0, 1, 1] = 2.0          # one bright pixel, seen from 9 neighbours
+    patches = precision.image_patches(X)
+    assert patches.shape == (10, 9)   # the blank patch and 9 shifted ones
+    assert torch.equal(patches[0], torch.zeros(9))
+    assert sorted(patches.sum(dim=1).tolist()) == [0.0] + [2.0] * 9
+    with pytest.raises(ValueError, match="one-channel images"):
+        precision.image_patches(np.zeros((3, 16)))
+
+
+def test_born_dead_channels_match_dead_units_at_initialisation(pixels):
+    found = precision.born_dead_channels(pixels.X_train, range(80))
+    assert 1 in found and 70 in found            # two nets known to have one
+    for seed in range(80):
+        net = models.SmallCNN(seed=seed)
+        dead = diagnostics.dead_units(net, pixels.X_train)[0]
+        assert found.get(seed, ()) == tuple(np.flatnonzero(dead))
+
+
+def test_born_dead_channels_on_single_pixels_means_no_positive_weight():
+    # Blank images and one image with a single pixel: a zero-bias channel is
+    # dead exactly when none of its nine weights is positive (the sampled
+    # first pass sees only the blank patch, so the full check decides).
+    X = np.zeros((100, 1, 8, 8))
+    X[0, 0, 4, 4] = 5.0
+    found = precision.born_dead_channels(X, range(300))
+    for seed in range(300):
+        w = models.SmallCNN(seed=seed).convs[0].weight.detach().flatten(1)
+        none_positive = (w <= 0).all(dim=1)
+        expected = tuple(int(c) for c in torch.nonzero(none_positive))
+        assert found.get(seed, ()) == expected
+    assert found                                  # some seeds have one
+
+
+def test_compute_dead_channels_freezes_the_channel_only_with_zero_derivative():
+    r = precision.compute_dead_channels(precision.DeadChannelState(
+        n_nets=1, draws=5, epochs=1, batch_size=256))
+    assert r.seeds == (1,) and r.channels == ((0,),) and r.draws == 5
+    assert r.grads == (0.0, 1.0) and r.steps == 6
+    assert r.steps_with_zero[0.0] == (6,) and r.steps_with_zero[1.0] == (1,)
+    assert r.unchanged[0.0] == (True,) and r.unchanged[1.0] == (False,)
+    assert r.final_bias[0.0] == ((0.0,),) and r.final_bias[1.0][0][0] != 0.0
+    assert r.still_dead[0.0] == (True,)
+    assert r.still_dead[1.0] == (r.final_bias[1.0][0][0] < 0,)
+    assert len(r.weight_gap) == 1 and r.weight_gap[0] > 0
+    assert all(0 <= a <= 1 for g in r.grads for a in r.test_acc[g])
+
+
+def test_compute_dead_channels_checks_its_state():
+    with pytest.raises(TypeError, match="DeadChannelState"):
+        precision.compute_dead_channels(precision.KinkState())
+    with pytest.raises(ValueError, match="n_nets must be an int >= 1"):
+        precision.compute_dead_channels(
+            precision.DeadChannelState(n_nets=0))
+    with pytest.raises(ValueError, match="dtype"):
+        precision.compute_dead_channels(
+            precision.DeadChannelState(dtype="int8"))
+
+
+# --- ReLU against tanh with the same weights ------------------------------
+
+def test_compute_first_order_probes_relu_and_tanh_on_the_same_weights():
+    relu = models.MLP(64, [8], 10, "relu", init="xavier", seed=3)
+    tanh = models.MLP(64, [8], 10, "tanh", init="xavier", seed=3)
+    assert all(torch.equal(a, b)
+               for a, b in zip(relu.parameters(), tanh.parameters()))
+    r = curvature.compute_first_order(curvature.FirstOrderState(
+        widths=((8,),), inits=("xavier",), n_seeds=2, etas=(1e-4, 1e-1)))
+    assert r.nets == (((8,), "xavier", 0), ((8,), "xavier", 1))
+    assert list(r.etas) == [1e-4, 1e-1]
+    for a in ("relu", "tanh"):
+        assert r.loss_error[a].shape == r.exact[a].shape == (2, 2)
+        assert r.curvature_share[a].shape == (2,)
+    assert np.abs(r.curvature_share["relu"]).max() < 1e-12
+    assert np.abs(r.curvature_share["tanh"]).min() > 1e-3
+    assert r.exact["tanh"].max() == 0.0 and r.exact["relu"][:, 0].min() > 0.9
+    every_layer = curvature.compute_first_order(curvature.FirstOrderState(
+        activations=("relu",), widths=((8, 8),), n_seeds=1, etas=(1e-3,),
+        scope=None))
+    assert abs(every_layer.curvature_share["relu"][0]) > 1e-3
+
+
+def test_compute_first_order_checks_its_state():
+    with pytest.raises(TypeError, match="FirstOrderState"):
+        curvature.compute_first_order(precision.KinkState())
+    with pytest.raises(ValueError, match="n_seeds"):
+        curvature.compute_first_order(
+            curvature.FirstOrderState(n_seeds=0))
+    with pytest.raises(ValueError, match="tol"):
+        curvature.compute_first_order(
+            curvature.FirstOrderState(tol=2.0))

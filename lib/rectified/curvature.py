@@ -13,6 +13,9 @@ step can carry some of its units across their kinks, which no derivative at θ p
     >>> probe = probe_step(net, X, y, etas=np.logspace(-4, 0, 9), scope="linears.0")
     >>> probe.loss_error, probe.gauss_newton, probe.network_curvature
 
+:func:`compute_first_order` probes many ReLU and tanh nets that share their
+initial weights, so that the two activations can be compared net by net.
+
 Chapter: the kink at zero.
 """
 
@@ -26,7 +29,10 @@ import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
-__all__ = ["StepProbe", "probe_step"]
+from . import data, models
+
+__all__ = ["StepProbe", "probe_step", "FirstOrderState", "FirstOrderResult",
+           "compute_first_order"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +114,75 @@ def probe_step(model: nn.Module, X, y, etas, scope: str | None = None) -> StepPr
                                              torch.zeros_like(miss)).numpy())
     return StepProbe(etas, np.asarray(loss_error), np.stack(example_error), slope,
                      float(second), float(gauss_newton))
+
+
+# --- ReLU against tanh on the same weights: each first-order model -----------
+
+@dataclass(frozen=True)
+class FirstOrderState:
+    """MLPs on the digits at initialisation, one per (hidden ``widths``,
+    ``init`` scheme, seed in 0 .. ``n_seeds`` − 1) and per activation; for a
+    given (widths, init, seed) every activation gets the *same* initial
+    weights, so only the activation differs.
+
+    Steps of each length in ``etas`` move the parameters named by ``scope``
+    (None: all) along the normalised negative gradient (:func:`probe_step`);
+    an example counts as predicted exactly when its outputs miss the
+    first-order prediction by less than ``tol`` (relative)."""
+
+    activations: tuple = ("relu", "tanh")
+    widths: tuple = ((32, 32), (64,))
+    inits: tuple = ("he", "xavier")
+    n_seeds: int = 8
+    etas: tuple = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+    scope: str | None = "linears.0"
+    tol: float = 1e-8
+
+
+@dataclass(frozen=True)
+class FirstOrderResult:
+    """Per activation (dict key), one row per net in ``nets`` ((widths, init,
+    seed)): ``loss_error`` (n_nets, n_etas), the relative error of the
+    predicted change of the training loss; ``exact`` (n_nets, n_etas), the
+    fraction of training examples whose outputs the first-order model
+    predicts exactly; ``curvature_share`` (n_nets,), the network-curvature
+    part of d²L/dη² divided by the Gauss–Newton part."""
+
+    etas: np.ndarray
+    nets: tuple
+    loss_error: dict
+    exact: dict
+    curvature_share: dict
+
+
+def compute_first_order(state: FirstOrderState) -> FirstOrderResult:
+    """Probe every net of :class:`FirstOrderState` on the standardised
+    training digits with :func:`probe_step`. Kink-at-zero chapter."""
+    if not isinstance(state, FirstOrderState):
+        raise TypeError(f"state must be a FirstOrderState, "
+                        f"got {type(state).__name__}")
+    n = state.n_seeds
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n_seeds must be an int >= 1, got {n!r}")
+    if not 0 < state.tol < 1:
+        raise ValueError(f"tol must lie in (0, 1), got {state.tol!r}")
+    ds = data.digits()
+    etas = np.asarray(state.etas, dtype=float)
+    nets = tuple((tuple(w), init, seed) for w in state.widths
+                 for init in state.inits for seed in range(n))
+    loss_error = {a: [] for a in state.activations}
+    exact = {a: [] for a in state.activations}
+    share = {a: [] for a in state.activations}
+    for widths, init, seed in nets:
+        for a in state.activations:
+            net = models.MLP(64, list(widths), 10, a, init=init, seed=seed)
+            p = probe_step(net, ds.X_train, ds.y_train, etas,
+                           scope=state.scope)
+            loss_error[a].append(p.loss_error)
+            exact[a].append((p.example_error < state.tol).mean(axis=1))
+            share[a].append(p.network_curvature / p.gauss_newton)
+    return FirstOrderResult(
+        etas=etas, nets=nets,
+        loss_error={a: np.stack(v) for a, v in loss_error.items()},
+        exact={a: np.stack(v) for a, v in exact.items()},
+        curvature_share={a: np.asarray(v) for a, v in share.items()})

@@ -415,3 +415,161 @@ def compute_kink(state: KinkState) -> KinkResult:
 
 
 __all__ += ["KINK_NETWORKS", "KinkState", "KinkResult", "compute_kink"]
+
+
+# --- A dead channel keeps its exact zeros: ReLU'(0) over a whole run ---------
+
+__all__ += ["image_patches", "born_dead_channels", "DeadChannelState",
+            "DeadChannelResult", "compute_dead_channels"]
+
+
+def image_patches(X) -> torch.Tensor:
+    """The distinct 3×3 patches of images ``X`` (N, 1, H, W) with zero padding
+    1, one per row (P, 9): what a 3×3 convolution with padding 1 sees.
+    Kink-at-zero chapter."""
+    x = X if isinstance(X, torch.Tensor) else np.asarray(X)
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.dim() != 4 or x.shape[1] != 1:
+        raise ValueError(f"X must hold one-channel images of shape "
+                         f"(N, 1, H, W), got shape {tuple(x.shape)}")
+    cols = nn.functional.unfold(x, 3, padding=1)          # (N, 9, H·W)
+    return torch.unique(cols.transpose(1, 2).reshape(-1, 9), dim=0)
+
+
+def _dead_on(patches: torch.Tensor, weight, bias) -> torch.Tensor:
+    """Per channel: True when w·p + b ≤ 0 for every patch p (never positive).
+
+    A sample of every 64th patch rules out most channels first; the channels
+    it leaves are checked on all patches, so the answer is exact."""
+    w = weight.detach().reshape(weight.shape[0], -1).to(patches.dtype)
+    b = bias.detach().to(patches.dtype)
+    dead = ~((patches[::64] @ w.T + b) > 0).any(dim=0)
+    if dead.any():
+        idx = dead.nonzero().ravel()
+        dead[idx] = ~((patches @ w[idx].T + b[idx]) > 0).any(dim=0)
+    return dead
+
+
+def born_dead_channels(X, seeds, **cnn_kwargs) -> dict[int, tuple[int, ...]]:
+    """For each seed, the first-layer channels of
+    ``SmallCNN(seed=seed, **cnn_kwargs)`` that are dead at initialisation:
+    w·p + b ≤ 0 for every 3×3 patch p of the images ``X``. Seeds with no such
+    channel are left out. With non-negative pixels and a zero bias, a channel
+    whose nine weights are all ≤ 0 is dead (chance 2⁻⁹ per channel).
+    Kink-at-zero chapter."""
+    patches = image_patches(X)
+    found = {}
+    for seed in seeds:
+        conv = models.SmallCNN(seed=seed, **cnn_kwargs).convs[0]
+        dead = _dead_on(patches, conv.weight, conv.bias).nonzero().ravel()
+        if len(dead):
+            found[int(seed)] = tuple(int(c) for c in dead)
+    return found
+
+
+@dataclass(frozen=True)
+class DeadChannelState:
+    """SmallCNNs on raw digit pixels that are born with a dead first-layer
+    channel, each trained twice from the same weights and minibatches, with
+    ReLU'(0) = 0 and = 1.
+
+    Seeds 0 .. ``draws`` − 1 are searched; the first ``n_nets`` nets found are
+    trained by :func:`train_in_precision` in ``dtype`` (plain SGD at ``lr``).
+    """
+
+    n_nets: int = 5
+    draws: int = 1000
+    dtype: str = "float32"
+    lr: float = 0.02
+    epochs: int = 3
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class DeadChannelResult:
+    """What the born-dead channels did, per trained net (tuples in the order
+    of ``seeds``), for each ReLU'(0) in ``grads`` (dict keys 0.0 and 1.0).
+
+    ``found``: every seed searched that has a dead channel, with its channels.
+    ``steps_with_zero``: training steps whose forward pass met an exact zero.
+    ``unchanged``: the dead channels' weights and biases are bit-identical to
+    their initial values after the run. ``final_bias``: those channels'
+    biases at the end. ``still_dead``: every one of them is still never
+    positive on the training images. ``weight_gap``: ‖θ₁ − θ₀‖/‖θ₀‖ between
+    the final weights of the two runs."""
+
+    draws: int
+    found: dict
+    seeds: tuple
+    channels: tuple
+    grads: tuple
+    steps: int
+    steps_with_zero: dict
+    unchanged: dict
+    final_bias: dict
+    still_dead: dict
+    test_acc: dict
+    weight_gap: tuple
+
+
+def _check_state_int(name, value, least=1):
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+
+
+def compute_dead_channels(state: DeadChannelState) -> DeadChannelResult:
+    """Search for SmallCNNs with a first-layer channel dead from
+    initialisation and train each with ReLU'(0) = 0 and = 1
+    (:class:`DeadChannelState`).
+
+    With ReLU'(0) = 0 such a channel receives no gradient, so its weights and
+    its zero bias never move and its blank-patch pre-activations stay exactly
+    0 at every step; with ReLU'(0) = 1 those zeros pass gradient to the bias.
+    Kink-at-zero chapter."""
+    if not isinstance(state, DeadChannelState):
+        raise TypeError(f"state must be a DeadChannelState, "
+                        f"got {type(state).__name__}")
+    for name in ("n_nets", "draws", "epochs", "batch_size"):
+        _check_state_int(name, getattr(state, name))
+    resolve_dtype(state.dtype)
+    ds = data.digits(standardize=False, images=True)
+    found = born_dead_channels(ds.X_train, range(state.draws))
+    seeds = tuple(sorted(found))[:state.n_nets]
+    patches = image_patches(ds.X_train).double()
+    grads = (0.0, 1.0)
+    keys = ("steps_with_zero", "unchanged", "final_bias", "still_dead",
+            "test_acc")
+    out = {k: {g: [] for g in grads} for k in keys}
+    gaps, steps = [], 0
+    for seed in seeds:
+        init = models.SmallCNN(seed=seed)
+        ch = list(found[seed])
+        w0 = init.convs[0].weight.detach()[ch].double()
+        b0 = init.convs[0].bias.detach()[ch].double()
+        finals = []
+        for g in grads:
+            run = train_in_precision(init, ds, state.dtype, g, lr=state.lr,
+                                     epochs=state.epochs,
+                                     batch_size=state.batch_size, seed=seed)
+            net = models.SmallCNN(seed=seed).double()
+            torch.nn.utils.vector_to_parameters(torch.as_tensor(run.weights),
+                                                net.parameters())
+            conv = net.convs[0]
+            w, b = conv.weight.detach()[ch], conv.bias.detach()[ch]
+            same = bool(torch.equal(w, w0) and torch.equal(b, b0))
+            out["steps_with_zero"][g].append(run.steps_with_zero)
+            out["unchanged"][g].append(same)
+            out["final_bias"][g].append(tuple(float(v) for v in b))
+            out["still_dead"][g].append(bool(_dead_on(patches, w, b).all()))
+            out["test_acc"][g].append(float(run.test_acc[-1]))
+            finals.append(run.weights)
+            steps = run.steps
+        gaps.append(float(np.linalg.norm(finals[1] - finals[0])
+                          / np.linalg.norm(finals[0])))
+    tup = {k: {g: tuple(v) for g, v in d.items()} for k, d in out.items()}
+    return DeadChannelResult(
+        draws=state.draws, found=found, seeds=seeds,
+        channels=tuple(found[s] for s in seeds), grads=grads, steps=steps,
+        steps_with_zero=tup["steps_with_zero"], unchanged=tup["unchanged"],
+        final_bias=tup["final_bias"], still_dead=tup["still_dead"],
+        test_acc=tup["test_acc"], weight_gap=tuple(gaps))
