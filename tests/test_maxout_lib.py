@@ -186,3 +186,60 @@ def test_learn_second_task_continues_a_trained_model():
     assert res.history_first is None
     assert res.first_before == h.test_acc[-1]                 # the same model, not retrained
     assert res.history_second.epoch[-1] == 3
+
+
+def test_forgetting_state_builds_the_arm_and_its_configs():
+    a = _small_digits()
+    arm = continual.ForgettingState("maxout", width=8, k=3, dropout=0.5,
+                                    lr=0.02)
+    net = arm.model(a, seed=4)
+    assert net.linears[0].out_features == 24 and net.k == 3
+    assert net.dropout.p == 0.5
+    first, second = arm.config_first(4), arm.config_second(4)
+    assert (first.lr, first.epochs, first.seed) == (0.02, 8, 4)
+    assert (second.stop_at_train_acc, second.epochs) == (0.99, 30)
+    with pytest.raises(ValueError, match="stop_at"):
+        continual.ForgettingState(stop_at=1.5).config_second(0)
+
+
+def test_compute_forgetting_reports_every_seed():
+    a = _small_digits()
+    b = data.permuted(a, seed=1)
+    arm = continual.ForgettingState("relu", width=16, lr=0.02, epochs=3,
+                                    stop_at=0.9, max_epochs_b=10)
+    res = continual.compute_forgetting(arm, a, b, seeds=[0, 1])
+    assert res.seeds == (0, 1) and len(res.runs) == 2
+    np.testing.assert_allclose(
+        res.forgotten, [r.first_before - r.first_after for r in res.runs])
+    np.testing.assert_allclose(res.gap_first,
+                               res.train_acc_first - res.test_acc_first)
+    assert np.all(res.test_loss_first > 0)
+    assert np.all(res.epochs_second <= 10)
+    np.testing.assert_allclose(res.first_after,
+                               [r.first_after for r in res.runs])
+    kept = res.first_when_second_reaches(0.5)
+    for r, got in zip(res.runs, kept):   # A at B's first record >= 0.5
+        first = int(np.argmax(np.asarray(r.history_second.train_acc) >= 0.5))
+        assert got == r.first_curve[first]
+    assert np.isnan(res.first_when_second_reaches(1.01)).all()  # never
+    again = continual.compute_forgetting(arm, a, b, seeds=[0, 1])
+    np.testing.assert_array_equal(again.forgotten, res.forgotten)
+    with pytest.raises(TypeError, match="ForgettingState"):
+        continual.compute_forgetting("relu", a, b, seeds=[0])
+    with pytest.raises(ValueError, match="seeds"):
+        continual.compute_forgetting(arm, a, b, seeds=[])
+
+
+def test_tune_lr_brackets_the_best_rate_on_validation_data():
+    a = _small_digits()
+    arm = continual.ForgettingState("relu", width=16, epochs=2)
+    choice = continual.tune_lr(arm, a, (0.01, 0.02), seeds=[0, 1])
+    assert not choice.at_edge or len(choice.grid) == 2 + 4
+    assert choice.best in choice.grid and len(choice.grid) >= 2
+    best = continual.ForgettingState("relu", width=16, epochs=2,
+                                     lr=choice.best)
+    net, hist = continual.train_first_task(best, a, 0)
+    assert hist.test_acc[-1] == pytest.approx(
+        choice.medians[choice.grid.index(choice.best)], abs=0.2)
+    with pytest.raises(ValueError, match="factor"):
+        continual.tune_lr(arm, a, (0.01, 0.05), seeds=[0])

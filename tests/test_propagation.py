@@ -1,12 +1,14 @@
 """Signal propagation helpers (rectified.propagation), the layer_lines plot, the
 gradient-flow experiment of the why-ReLU part 1 chapter and the activation explorer."""
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
-from rectified import data, diagnostics, models, plots, propagation
+from rectified import activations, data, diagnostics, models, plots, propagation
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +152,129 @@ def test_draw_activation_has_value_and_derivative_panels():
     fig = plots.draw_activation(propagation.compute_activation(
         propagation.ActivationState("tanh", derivative=False)))
     assert len(fig.axes) == 1
+
+
+# --- where a derivative is exactly zero in floating point --------------------
+
+def test_autograd_derivative_matches_the_formula_in_float64():
+    z = np.linspace(-6, 6, 25)
+    for name in ("sigmoid", "tanh", "relu"):
+        got = propagation.autograd_derivative(name, z[z != 0], "float64")
+        want = activations.get(name).grad(z[z != 0])
+        assert np.allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_zero_derivative_onset_matches_rounding_of_the_output():
+    # tanh(z) rounds to 1 once 1 - tanh z ≈ 2e^{-2z} is below half the spacing
+    # of the numbers just under 1, 2^-(p+1) for p significand bits:
+    # z > (p + 2) ln2 / 2
+    for dtype, p in (("float32", 24), ("float64", 53)):
+        onset = propagation.zero_derivative_onset("tanh", dtype)
+        assert abs(onset - (p + 2) * math.log(2) / 2) < 1e-3
+        assert propagation.zero_derivative_onset("tanh", dtype, -1) == onset
+        # σ(z) = 1/(1 + e^{-z}) is 1 once 1 + e^{-z} rounds to 1: z > p ln 2;
+        # on the other side e^{-z} overflows
+        sig = propagation.zero_derivative_onset("sigmoid", dtype)
+        assert abs(sig - p * math.log(2)) < 1e-3
+        big = propagation.zero_derivative_onset("sigmoid", dtype, -1)
+        largest = torch.finfo(propagation.FLOAT_DTYPES[dtype]).max
+        assert abs(big - math.log(largest)) < 1e-3
+
+
+def test_zero_derivative_onset_is_where_the_zeros_start():
+    for name, dtype, side in (("tanh", "float32", 1),
+                              ("sigmoid", "float32", -1),
+                              ("sigmoid", "float64", 1)):
+        onset = propagation.zero_derivative_onset(name, dtype, side)
+        dt = propagation.FLOAT_DTYPES[dtype]
+        below = float(torch.nextafter(torch.tensor(onset, dtype=dt),
+                                      torch.tensor(0.0, dtype=dt)))
+        beyond = onset * np.geomspace(1, 100, 200)
+        derivative = propagation.autograd_derivative
+        assert np.all(derivative(name, side * beyond, dtype) == 0)
+        assert derivative(name, [side * below], dtype)[0] > 0
+    onset = propagation.zero_derivative_onset("tanh", "bfloat16")
+    assert 3 < onset < 4       # (8 + 2) ln 2 / 2 = 3.47, to bfloat16's spacing
+    assert np.all(propagation.autograd_derivative(
+        "tanh", onset * np.geomspace(1, 100, 50), "bfloat16") == 0)
+
+
+def test_zero_derivative_onset_relu_and_linear_and_errors():
+    assert propagation.zero_derivative_onset("relu", "float32", -1) == 0.0
+    assert propagation.zero_derivative_onset("relu", "float32", 1) == math.inf
+    assert propagation.zero_derivative_onset("linear", "float16",
+                                             -1) == math.inf
+    with pytest.raises(ValueError, match="dtype"):
+        propagation.zero_derivative_onset("tanh", "float8")
+    with pytest.raises(ValueError, match="side"):
+        propagation.zero_derivative_onset("tanh", "float32", 0)
+    with pytest.raises(ValueError, match="side"):
+        propagation.zero_derivative_onset("tanh", "float32", True)
+    with pytest.raises(ValueError, match="dtype"):
+        propagation.autograd_derivative("tanh", [1.0], "int32")
+
+
+# --- deep nets trained from an initialisation, each arm at its own rate ------
+
+@pytest.fixture(scope="module")
+def small_arm():
+    state = propagation.DeepTrainingState(
+        "tanh", "xavier", widths=(8, 8), optimizer="sgd", lrs=(0.05, 0.1, 0.2),
+        seeds=(0, 1), steps=20, record_every=10, watch=32)
+    return propagation.compute_deep_training(state, data.digits(seed=0))
+
+
+def test_deep_training_runs_every_rate_and_seed(small_arm):
+    r = small_arm
+    assert r.lrs == r.choice.grid and set(r.lrs) >= {0.05, 0.1, 0.2}
+    assert r.best_lr in r.lrs
+    for lr in r.lrs:
+        assert len(r.histories[lr]) == 2
+        assert r.layer_means[lr].shape == (3, 2, 2)  # records, seeds, layers
+        assert np.all(np.abs(r.layer_means[lr]) <= 1)          # tanh outputs
+    loss = r.final_loss()
+    assert loss.shape == (2,) and np.all(np.isfinite(loss))
+    assert np.median(loss) == pytest.approx(r.choice.best_median)
+    steps, acc = r.curves("train_acc")
+    assert list(steps) == [0, 10, 20] and acc.shape == (2, 3)
+    assert np.all(r.final_accuracy() == acc[:, -1])
+    with pytest.raises(ValueError, match="lr must be one of the rates run"):
+        r.final_loss(0.3)
+
+
+def test_deep_training_member_matches_a_single_run(small_arm):
+    # seed 1 at rate 0.1, trained alone, records the same losses
+    net = models.MLP(64, [8, 8], 10, activation="tanh", init="xavier", seed=1)
+    from rectified.train import TrainConfig, train
+    alone = train(net, data.digits(seed=0),
+                  TrainConfig(lr=0.1, steps=20, batch_size=32, seed=1,
+                              record_every=10, diagnostics=False), test=False)
+    assert np.allclose(small_arm.histories[0.1][1].loss, alone.loss, rtol=1e-4)
+
+
+def test_deep_training_widens_an_edge_grid_and_marks_divergence():
+    state = propagation.DeepTrainingState(
+        "relu", "he", widths=(8,), optimizer="sgd", lrs=(1e-4, 2e-4),
+        seeds=(0,), steps=10, record_every=10, watch=0, max_extensions=1)
+    r = propagation.compute_deep_training(state)
+    assert r.lrs == (1e-4, 2e-4, 4e-4) and r.layer_means[4e-4].size == 0
+    blown = propagation.compute_deep_training(propagation.DeepTrainingState(
+        "relu", "he", widths=(8,), optimizer="sgd", lrs=(1e6,), seeds=(0,),
+        steps=10, watch=0))
+    assert blown.final_loss()[0] == math.inf
+    assert blown.curves()[1].size == 0
+
+
+def test_deep_training_rejects_bad_states():
+    make = propagation.DeepTrainingState
+    for state, message in [(make(activation="swish"), "unknown activation"),
+                           (make(init="orthogonal"), "unknown init"),
+                           (make(steps=0), "steps must be a positive int"),
+                           (make(widths=()), "widths must name"),
+                           (make(widths=(8, 0)), "widths must be a positive"),
+                           (make(seeds=(1, 1)), "seeds must be distinct"),
+                           (make(watch=-1), "watch must be an int")]:
+        with pytest.raises(ValueError, match=message):
+            propagation.compute_deep_training(state)
+    with pytest.raises(TypeError, match="DeepTrainingState"):
+        propagation.compute_deep_training("he")

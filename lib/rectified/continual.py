@@ -9,18 +9,24 @@ records task A's test accuracy at every record of the second training.
     >>> res = train_two_tasks(models.MLP(64, [64], 10), a, b, cfg)
     >>> res.first_before, res.first_after, res.forgotten, res.second_after
 
+One arm of the chapter's comparison is a :class:`ForgettingState`; its rate
+comes from :func:`tune_lr` on a validation split and its seeds' runs from
+:func:`compute_forgetting`.
+
 Maxout chapter (Goodfellow et al. 2013, "An empirical investigation of catastrophic
 forgetting").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from torch import nn
 
+from . import compare
 from .data import Dataset
+from .models import MLP
 from .train import History, TrainConfig, as_tensors, evaluate, train
 
 __all__ = ["TwoTaskResult", "learn_second_task", "train_two_tasks"]
@@ -88,3 +94,174 @@ def train_two_tasks(model: nn.Module, first: Dataset, second: Dataset, cfg: Trai
     _check_tasks(first, second)      # before training on the first task, not after
     h1 = train(model, first, cfg)
     return _learn_second_task(model, first, second, second_cfg or cfg, h1)
+
+
+# --- One arm of the forgetting experiment: tune, train on A, then on B -----
+
+__all__ += ["ForgettingState", "ForgettingResult", "train_first_task",
+            "tune_lr", "compute_forgetting"]
+
+
+@dataclass(frozen=True)
+class ForgettingState:
+    """One arm of the forgetting experiment: a one-hidden-layer MLP and how
+    it is trained.
+
+    ``width`` hidden units of ``activation`` (``k`` pieces each for maxout),
+    ``dropout`` on the hidden outputs, He initialisation. Task A: Adam at
+    ``lr``, batches of ``batch_size``, ``epochs`` epochs. Task B: the same
+    optimiser and rate until the net fits ``stop_at`` of B's training set (at
+    most ``max_epochs_b`` epochs, a record every ``record_every`` steps;
+    None: once per epoch). Maxout chapter.
+    """
+
+    activation: str = "relu"
+    width: int = 64
+    k: int = 1
+    dropout: float = 0.0
+    lr: float = 0.01
+    epochs: int = 8
+    batch_size: int = 128
+    stop_at: float = 0.99
+    max_epochs_b: int = 30
+    record_every: int | None = None
+
+    def model(self, task: Dataset, seed: int) -> MLP:
+        """A fresh network for ``task`` (its inputs and classes), seeded."""
+        return MLP(task.n_features, [self.width], task.n_classes,
+                   activation=self.activation, k=self.k,
+                   dropout=self.dropout, seed=seed)
+
+    def config_first(self, seed: int) -> TrainConfig:
+        """Training on task A: a record only at the start and at the end."""
+        return TrainConfig(optimizer="adam", lr=self.lr, epochs=self.epochs,
+                           batch_size=self.batch_size, seed=seed,
+                           diagnostics=False, record_every=10 ** 9)
+
+    def config_second(self, seed: int) -> TrainConfig:
+        """Training on task B until ``stop_at`` of its training set fits."""
+        if not 0 < self.stop_at <= 1:
+            raise ValueError(f"stop_at must be a training accuracy in (0, 1], "
+                             f"got {self.stop_at!r}")
+        return TrainConfig(optimizer="adam", lr=self.lr,
+                           epochs=self.max_epochs_b,
+                           batch_size=self.batch_size, seed=seed,
+                           diagnostics=False, stop_at_train_acc=self.stop_at,
+                           record_every=self.record_every)
+
+
+def _check_state(state):
+    if not isinstance(state, ForgettingState):
+        raise TypeError(f"state must be a ForgettingState, got "
+                        f"{type(state).__name__}")
+
+
+def _check_seeds(seeds) -> tuple:
+    seeds = tuple(seeds)
+    if not seeds or not all(isinstance(s, (int, np.integer))
+                            and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"seeds must be a non-empty sequence of ints, got "
+                         f"{seeds!r}")
+    return seeds
+
+
+def train_first_task(state: ForgettingState, task: Dataset,
+                     seed: int) -> tuple[MLP, History]:
+    """Train the arm's network on ``task`` alone: (the trained net, its
+    History)."""
+    _check_state(state)
+    _check_tasks(task, task)
+    net = state.model(task, seed)
+    return net, train(net, task, state.config_first(seed))
+
+
+def tune_lr(state: ForgettingState, validation: Dataset, grid, seeds):
+    """The arm's own Adam learning rate, as a
+    :class:`~rectified.compare.LRChoice`.
+
+    For each rate of ``grid`` (neighbours at most a factor 2 apart): the
+    median over ``seeds`` of the test accuracy on ``validation`` (a split of
+    task A's *training* set) after task-A training. The grid grows while the
+    best rate sits at its edge (:func:`rectified.compare.tune_lr`).
+    """
+    _check_state(state)
+    seeds = _check_seeds(seeds)
+
+    def evaluate(lrs):
+        return {lr: [train_first_task(replace(state, lr=lr), validation,
+                                      s)[1].test_acc[-1] for s in seeds]
+                for lr in lrs}
+
+    return compare.tune_lr(evaluate, grid, lower_is_better=False)
+
+
+@dataclass(frozen=True, eq=False)
+class ForgettingResult:
+    """Every seed's first-A-then-B run of one arm (a :class:`TwoTaskResult`
+    each, with its task-A history) and the per-seed numbers the chapter
+    compares."""
+
+    state: ForgettingState
+    seeds: tuple
+    runs: tuple
+
+    def _per_seed(self, get) -> np.ndarray:
+        return np.array([get(r) for r in self.runs], dtype=float)
+
+    @property
+    def forgotten(self) -> np.ndarray:
+        """Task-A test accuracy lost by the time B is learned, per seed."""
+        return self._per_seed(lambda r: r.forgotten)
+
+    @property
+    def train_acc_first(self) -> np.ndarray:
+        """Task-A training accuracy after training on A, per seed."""
+        return self._per_seed(lambda r: r.history_first.train_acc[-1])
+
+    @property
+    def test_acc_first(self) -> np.ndarray:
+        """Task-A test accuracy after training on A, per seed."""
+        return self._per_seed(lambda r: r.first_before)
+
+    @property
+    def first_after(self) -> np.ndarray:
+        """Task-A test accuracy once B is learned, per seed."""
+        return self._per_seed(lambda r: r.first_after)
+
+    @property
+    def test_loss_first(self) -> np.ndarray:
+        """Task-A test cross-entropy after training on A, per seed."""
+        return self._per_seed(lambda r: r.history_first.test_loss[-1])
+
+    @property
+    def gap_first(self) -> np.ndarray:
+        """Task-A training minus test accuracy after training on A."""
+        return self.train_acc_first - self.test_acc_first
+
+    @property
+    def epochs_second(self) -> np.ndarray:
+        """Epochs of training on B until the stop, per seed."""
+        return self._per_seed(lambda r: r.second_epochs[-1])
+
+    def first_when_second_reaches(self, level: float) -> np.ndarray:
+        """Task-A test accuracy at the first record where B's training
+        accuracy reached ``level``, per seed (NaN where it never did)."""
+        def at(r):
+            hit = np.flatnonzero(np.asarray(r.history_second.train_acc)
+                                 >= level)
+            return r.first_curve[hit[0]] if hit.size else np.nan
+        return self._per_seed(at)
+
+
+def compute_forgetting(state: ForgettingState, first: Dataset,
+                       second: Dataset, seeds) -> ForgettingResult:
+    """Train one arm on task A, then on task B (:func:`train_two_tasks`),
+    once per seed, with the state's configs; each run's network and data
+    order come from its seed."""
+    _check_state(state)
+    seeds = _check_seeds(seeds)
+    runs = tuple(train_two_tasks(state.model(first, s), first, second,
+                                 state.config_first(s),
+                                 state.config_second(s))
+                 for s in seeds)
+    return ForgettingResult(state, seeds, runs)

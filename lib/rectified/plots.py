@@ -326,8 +326,9 @@ def draw_maxout_fit(result, axes=None):
     fit against the target, RMS error in the title. Draws
     :func:`rectified.piecewise.compute_maxout_fit`. Maxout chapter."""
     # A fixed layout: the static page precomputes many frames, and this is 40% faster.
-    fig, axes = _new_axes(axes, 1, 2, (9.0, 3.4), adjust=dict(
-        left=0.075, right=0.985, bottom=0.15, top=0.82, wspace=0.22))
+    # 7.3 in wide: shown at full size in the reading column, text >= 9 pt
+    fig, axes = _new_axes(axes, 1, 2, (7.3, 3.2), adjust=dict(
+        left=0.09, right=0.985, bottom=0.16, top=0.8, wspace=0.28))
     x, y = result.x, result.y
     two = len(result.units) == 2
     names, colours = ("g", "h"), (color("maxout"), "#1f77b4")
@@ -344,12 +345,12 @@ def draw_maxout_fit(result, axes=None):
     pad = 0.1 * (hi - lo)
     axes[0].set_ylim(lo - pad, hi + pad)
     axes[0].set_title("two maxout units and their pieces" if two else "the pieces")
-    axes[0].legend(loc="upper center", fontsize=8)
+    axes[0].legend(loc="upper center", fontsize=9)
     axes[1].plot(x, y, color="k", lw=1.2, ls="--", label=f"target: {result.target}")
     axes[1].plot(x, result.approx, color=color("maxout"), lw=2.0,
                  label="g − h" if two else "maxout unit")
     axes[1].set_title(f"RMS error {result.rms_error:.3f}")
-    axes[1].legend(loc="lower right", fontsize=8)
+    axes[1].legend(loc="lower right", fontsize=9)
     for ax in axes:
         ax.set_xlabel("input $x$")
         ax.set_ylabel("output")

@@ -13,6 +13,12 @@ Three experiments (``compute_x(state) -> result``, drawn by ``plots.draw_x``):
 part 1), :func:`compute_activation_signal` (an activation's curve and the mean and variance
 it keeps through a random net, rectifier family chapter) and :func:`compute_activation`
 (one activation's curve and derivative, for readers' own notebooks).
+
+Why-ReLU part 1 also trains: :func:`compute_deep_training` runs one arm of a
+comparison (an activation and an init, every seed at every learning rate of a
+grid, the rate tuned by :func:`rectified.compare.tune_lr`). And
+:func:`zero_derivative_onset` finds where a saturating unit's derivative,
+computed in floating point, becomes exactly zero.
 """
 
 from __future__ import annotations
@@ -329,3 +335,217 @@ def compute_activation_signal(state: ActivationSignalState) -> ActivationSignalR
         exact_means=None if exact is None else exact[:, 0],
         exact_variances=None if exact is None else exact[:, 1],
         final_mean=float(means[-1]), final_variance=float(variances[-1]))
+
+
+# --- Why-ReLU part 1: where a derivative is exactly zero in floating point ---
+
+__all__ += ["FLOAT_DTYPES", "autograd_derivative", "zero_derivative_onset"]
+
+#: The floating-point formats :func:`zero_derivative_onset` knows, by name.
+FLOAT_DTYPES = {"float64": torch.float64, "float32": torch.float32,
+                "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def _float_dtype(dtype: str) -> torch.dtype:
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(FLOAT_DTYPES)}, "
+                         f"got {dtype!r}")
+    return FLOAT_DTYPES[dtype]
+
+
+def autograd_derivative(activation: str, z,
+                        dtype: str = "float32") -> np.ndarray:
+    """f'(z) of a registry activation as torch's autograd computes it with z
+    and f(z) held in ``dtype``, returned as float64. Why-ReLU part 1."""
+    dt = _float_dtype(dtype)
+    act = activations.get(activation)
+    zt = torch.as_tensor(np.asarray(z, dtype=np.float64)).to(dt)
+    zt.requires_grad_(True)
+    out = act.torch(zt)
+    (grad,) = torch.autograd.grad(out, zt, torch.ones_like(out))
+    return grad.double().numpy()
+
+
+def zero_derivative_onset(activation: str, dtype: str = "float32",
+                          side: int = 1) -> float:
+    """The smallest |z| on one side of 0 (``side`` +1 or −1) from which the
+    derivative :func:`autograd_derivative` computes in ``dtype`` is exactly 0.
+
+    Found by bisection over the numbers ``dtype`` holds, assuming f' stays 0
+    beyond the onset: a saturating unit's derivative is computed from its
+    output (σ(1 − σ), 1 − tanh²), which stays at its bound once rounded there.
+    0.0 when f' is 0 right next to 0 (ReLU's negative side); inf when it is not
+    0 anywhere up to the largest number of ``dtype``. Why-ReLU part 1 chapter.
+    """
+    if side not in (1, -1) or isinstance(side, bool):
+        raise ValueError(f"side must be +1 or -1, got {side!r}")
+    dt = _float_dtype(dtype)
+    info = torch.finfo(dt)
+
+    def zero(r):
+        return autograd_derivative(activation, [side * r], dtype)[0] == 0.0
+
+    if zero(info.tiny):
+        return 0.0
+    lo, hi = info.tiny, 1.0
+    while not zero(hi):
+        lo, hi = hi, 2 * hi
+        if hi > info.max:
+            return math.inf
+    while True:
+        mid = float(torch.tensor((lo + hi) / 2, dtype=dt))
+        if not lo < mid < hi:
+            return hi
+        lo, hi = (lo, mid) if zero(mid) else (mid, hi)
+
+
+# --- Why-ReLU part 1: deep nets trained from an init, each arm at its own rate
+
+__all__ += ["DeepTrainingState", "DeepTrainingResult", "compute_deep_training"]
+
+
+@dataclass(frozen=True)
+class DeepTrainingState:
+    """One arm of a training comparison between activations or initialisations:
+    MLPs 64 → ``widths`` → 10 of one activation and init (see
+    :data:`rectified.models.INITS`) trained on the digits with ``optimizer`` in
+    batches of ``batch_size`` for ``steps`` steps, from every seed at every
+    learning rate of ``lrs`` (neighbours at most a factor 2 apart), with a
+    record every ``record_every`` steps; at each record the mean output of
+    every hidden layer on the first ``watch`` training inputs is kept (0:
+    none)."""
+
+    activation: str = "relu"
+    init: str = "he"
+    widths: tuple = (64,) * 30
+    optimizer: str = "momentum"
+    lrs: tuple = (0.0015, 0.003, 0.006)
+    seeds: tuple = (0, 1, 2, 3, 4)
+    steps: int = 150
+    batch_size: int = 32
+    record_every: int = 50
+    watch: int = 512
+    max_extensions: int = 3
+
+
+@dataclass(frozen=True, eq=False)
+class DeepTrainingResult:
+    """Every run of one arm. ``histories[lr]`` holds one History per seed;
+    ``layer_means[lr]`` each hidden layer's mean output on the first
+    ``state.watch`` training inputs at every record, shape (records, seeds,
+    layers; empty when ``watch`` is 0); ``choice``
+    is the rate with the lowest median final training loss, found by
+    :func:`rectified.compare.tune_lr` (it widens the grid while the best rate
+    sits at an edge)."""
+
+    state: DeepTrainingState
+    histories: dict
+    layer_means: dict
+    choice: object
+
+    @property
+    def best_lr(self) -> float:
+        return self.choice.best
+
+    @property
+    def lrs(self) -> tuple:
+        """Every rate that was run, ascending (the grid and its extensions)."""
+        return tuple(sorted(self.histories))
+
+    def _runs(self, lr):
+        lr = self.best_lr if lr is None else float(lr)
+        if lr not in self.histories:
+            raise ValueError(f"lr must be one of the rates run, {self.lrs}, "
+                             f"got {lr!r}")
+        return self.histories[lr]
+
+    def final_loss(self, lr: float | None = None) -> np.ndarray:
+        """Each seed's training loss after the last step at rate ``lr``
+        (default: the chosen rate); inf for a run that diverged."""
+        return np.array([math.inf if h.diverged else h.loss[-1]
+                         for h in self._runs(lr)])
+
+    def final_accuracy(self, lr: float | None = None) -> np.ndarray:
+        """Each seed's training accuracy at the last record at rate ``lr``."""
+        return np.array([h.train_acc[-1] for h in self._runs(lr)])
+
+    def curves(self, field: str = "loss", lr: float | None = None):
+        """(steps, values of shape (seeds, records)) of a History field at rate
+        ``lr``; runs that diverged are left out."""
+        runs = [h for h in self._runs(lr) if not h.diverged]
+        return (np.asarray(runs[0].step) if runs else np.array([]),
+                np.array([getattr(h, field) for h in runs]))
+
+
+def _deep_training_checks(state) -> None:
+    _check_state(state, DeepTrainingState)
+    if state.activation not in activations.names():
+        raise ValueError(f"unknown activation {state.activation!r}; known: "
+                         f"{', '.join(activations.names())}")
+    if state.init not in models.INITS:
+        raise ValueError(f"unknown init {state.init!r}; known inits: "
+                         f"{', '.join(models.INITS)}")
+    for name in ("steps", "batch_size", "record_every"):
+        models.check_positive_int(name, getattr(state, name))
+    if isinstance(state.watch, bool) or not isinstance(state.watch, int) or \
+            state.watch < 0:
+        raise ValueError(f"watch must be an int >= 0 (inputs), got "
+                         f"{state.watch!r}")
+    if not state.widths:
+        raise ValueError("widths must name at least one hidden layer, got ()")
+    for w in state.widths:
+        models.check_positive_int("widths", w, "units per hidden layer")
+    if not state.seeds or len(set(state.seeds)) != len(state.seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got "
+                         f"{state.seeds!r}")
+
+
+def compute_deep_training(state: DeepTrainingState,
+                          dataset: data.Dataset | None = None
+                          ) -> DeepTrainingResult:
+    """Train one arm at every rate of its grid and every seed, one batched
+    :class:`~rectified.models.MLPEnsemble` per set of rates, on ``dataset``
+    (default: the digits, seed 0); choose its rate by the median final training
+    loss, widening the grid while the best rate is at an edge. Why-ReLU part 1
+    chapter (the saturating top layer; Xavier against He at 30 layers)."""
+    from . import compare, train
+
+    _deep_training_checks(state)
+    ds = data.digits(seed=0) if dataset is None else dataset
+    watch = torch.as_tensor(np.asarray(ds.X_train[:state.watch]),
+                            dtype=torch.float32)
+    histories, layer_means = {}, {}
+
+    def evaluate(lrs):
+        grid = [(float(lr), s) for lr in lrs for s in state.seeds]
+        nets = [models.MLP(ds.X_train.shape[1], list(state.widths),
+                           ds.n_classes, activation=state.activation,
+                           init=state.init, seed=s)
+                for _, s in grid]
+        cfgs = [train.TrainConfig(optimizer=state.optimizer, lr=lr, seed=s,
+                                  steps=state.steps,
+                                  batch_size=state.batch_size,
+                                  record_every=state.record_every,
+                                  diagnostics=False)
+                for lr, s in grid]
+        means = []
+
+        def keep_means(model, _):
+            with torch.no_grad():
+                _, _, posts = model.forward_hidden(watch)
+            means.append(torch.stack([h.mean(dim=(1, 2)) for h in posts],
+                                     dim=1).numpy())
+
+        hists = train.train(models.MLPEnsemble(nets), ds, cfgs, test=False,
+                            on_record=keep_means if state.watch else None)
+        means = np.array(means).reshape(-1, len(grid), len(state.widths))
+        n = len(state.seeds)
+        for i, lr in enumerate(map(float, lrs)):
+            histories[lr] = hists[i * n:(i + 1) * n]
+            layer_means[lr] = means[:, i * n:(i + 1) * n]
+        return {float(lr): [math.inf if h.diverged else h.loss[-1]
+                            for h in histories[float(lr)]] for lr in lrs}
+
+    choice = compare.tune_lr(evaluate, state.lrs, lower_is_better=True,
+                             max_extensions=state.max_extensions)
+    return DeepTrainingResult(state, histories, layer_means, choice)
