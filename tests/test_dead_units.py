@@ -53,12 +53,16 @@ def test_batched_draws_follow_the_library_inits():
     W, b = models.draw_init("he", 8, 50, gen, 0.1, batch=(400,))
     assert W.shape == (400, 8, 50) and b.shape == (400, 8)
     assert abs(W.std().item() - np.sqrt(2 / 50)) < 0.01 and torch.all(b == 0.1)
-    # asymmetric: each unit's 6 entries (5 weights and the bias) hold one Beta(2, 1) draw
-    # (mean 2/3, mean square 1/2) among N(0, 1.5/5) draws, so the squared length is He's, 2
+    # asymmetric: each unit's 6 entries (5 weights and the bias) hold one
+    # Beta(2, 1) draw (mean 2/3, mean square 1/2) among N(0, 0.6007²/5)
+    # draws (Lu et al.'s scale), so the squared length is 1/2 + 0.6007²
     W, b = models.draw_init("asymmetric", 20000, 5, gen, 0.0, batch=(1,))
     vectors = torch.cat([W[0], b[0, :, None]], dim=1)          # (units, fan_in + 1)
     assert abs(vectors.mean().item() - (2 / 3) / 6) < 0.01
-    assert abs((vectors ** 2).sum(dim=1).mean().item() - 2.0) < 0.05
+    others = vectors[vectors != vectors.max(dim=1, keepdim=True).values]
+    assert abs(others.std().item() - models.RAI_SIGMA / np.sqrt(5)) < 0.01
+    assert abs((vectors ** 2).sum(dim=1).mean().item()
+               - (0.5 + models.RAI_SIGMA ** 2)) < 0.02
     assert torch.all(vectors.max(dim=1).values > 0)
 
 
@@ -113,6 +117,9 @@ def test_every_dead_map_remedy_builds_and_unknown_ones_fail():
     assert cfg.optimizer == "adam" and cfg.lr == 0.01
     model, _ = diagnostics.dead_map_setup(diagnostics.DeadMapState(remedy="batchnorm_before"))
     assert model.batchnorm == "before"
+    _, cfg = diagnostics.dead_map_setup(
+        diagnostics.DeadMapState(remedy="clip_1.0"))
+    assert cfg.clip == 1.0 and cfg.optimizer == "sgd"
     with pytest.raises(ValueError, match="remedy 'dropout'"):
         diagnostics.dead_map_setup(diagnostics.DeadMapState(remedy="dropout"))
     with pytest.raises(ValueError, match="width"):
@@ -148,3 +155,57 @@ def test_draw_dead_map_draws_map_and_accuracy():
     fig = plots.draw_dead_map(diagnostics.compute_dead_map(state))
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+def test_dead_overlap_counts_units_dead_at_birth_and_after():
+    X = np.random.default_rng(0).standard_normal((40, 3)).astype(np.float32)
+    before = models.MLP(3, [5, 4], 2, seed=0)
+    after = models.MLP(3, [5, 4], 2, seed=0)
+    with torch.no_grad():
+        before.linears[0].bias[:2] = -100.0      # units 0, 1 dead at the start
+        after.linears[0].bias[1:4] = -100.0      # units 1-3 dead at the end
+    first, second = diagnostics.dead_overlap(before, after, X)
+    assert (first.born, first.after, first.both) == (2, 3, 1)
+    assert (first.units, first.new) == (5, 2)
+    expected = int(diagnostics.dead_units(after, X)[1].sum())
+    assert second.after == expected and second.units == 4
+    with pytest.raises(ValueError, match="hidden widths"):
+        diagnostics.dead_overlap(before, models.MLP(3, [6, 4], 2), X)
+
+
+def test_trace_steps_measures_each_update_relative_to_the_weights():
+    ds = data.classification_2d("ring", n=60)
+    net = models.MLP(2, [6, 5], 2, seed=0)
+    W0 = [lin.weight.detach().clone() for lin in net.linears]
+    cfg = TrainConfig(lr=0.3, steps=4, batch_size=20, diagnostics=False)
+    tr = diagnostics.trace_steps(net, ds, cfg)
+    assert tr.relative.shape == (4, 1, 2) and tr.norm.shape == (5, 1, 2)
+    np.testing.assert_allclose(tr.norm[0, 0], [float(w.norm()) for w in W0],
+                               rtol=1e-6)
+    trained = [float(lin.weight.detach().norm()) for lin in net.linears]
+    np.testing.assert_allclose(tr.norm[-1, 0], trained, rtol=1e-6)
+    # the same run through train.train ends at the same weights
+    twin = models.MLP(2, [6, 5], 2, seed=0)
+    train(twin, ds, cfg)
+    for a, b in zip(net.linears, twin.linears):
+        torch.testing.assert_close(a.weight, b.weight)
+    # one plain SGD step lr·g: the trace keeps its length relative to W
+    one = models.MLP(2, [6, 5], 2, seed=0)
+    full = TrainConfig(lr=0.3, steps=1, batch_size=None, diagnostics=False)
+    step = diagnostics.trace_steps(one, ds, full).relative[0, 0]
+    moved = [float((l.weight.detach() - w).norm() / w.norm())
+             for l, w in zip(one.linears, W0)]
+    np.testing.assert_allclose(step, moved, rtol=1e-5)
+
+
+def test_trace_steps_keeps_a_row_per_ensemble_member_and_rejects_others():
+    ds = data.classification_2d("xor", n=60)
+    ens = models.MLPEnsemble([models.MLP(2, [4], 2, seed=s) for s in range(3)])
+    cfgs = [TrainConfig(lr=lr, steps=3, batch_size=20, seed=s)
+            for s, lr in enumerate((0.01, 0.1, 1.0))]
+    tr = diagnostics.trace_steps(ens, ds, cfgs)
+    assert tr.relative.shape == (3, 3, 1) and len(tr.histories) == 3
+    # relative steps grow with the learning rate, member by member
+    assert (np.diff(tr.relative.mean(axis=0)[:, 0]) > 0).all()
+    with pytest.raises(TypeError, match="MLP or MLPEnsemble"):
+        diagnostics.trace_steps(torch.nn.Linear(2, 2), ds, cfgs[0])

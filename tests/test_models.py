@@ -35,8 +35,10 @@ def test_asymmetric_init_gives_each_unit_one_positive_entry():
     full = torch.cat([net.linears[0].weight, net.linears[0].bias[:, None]], 1).detach()
     # the Beta(2, 1) entry is positive; its mean is 2/3
     assert float(full.max(1).values.min()) > 0
+    # the other entries are N(0, 0.6007²/fan_in) (Lu et al. 2019):
+    # squared length ≈ 0.861
     mean_sq_norm = float((full ** 2).sum(1).mean())
-    assert abs(mean_sq_norm - 2.0) < 0.15
+    assert abs(mean_sq_norm - (0.5 + models.RAI_SIGMA ** 2)) < 0.06
 
 
 @pytest.mark.parametrize("init", models.INITS)

@@ -11,6 +11,7 @@ RNNs and tanh (spectra).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -289,6 +290,7 @@ DEAD_MAP_REMEDIES = {
     "asymmetric_init": ({"init": "asymmetric"}, {}),
     "momentum": ({}, {"optimizer": "momentum"}),
     "adam": ({}, {"optimizer": "adam"}),
+    "clip_1.0": ({}, {"clip": 1.0}),
 }
 
 
@@ -368,3 +370,97 @@ def compute_dead_map(state: DeadMapState, dataset=None) -> DeadMapResult:
     return DeadMapResult(state, alive, trace.step, np.asarray(hist.train_acc),
                          np.asarray(hist.test_acc), float(dead), hist.diverged,
                          hist.test_acc[-1], model, trace)
+
+
+# --- Dying ReLU: dead since birth, and how large each step is -------------
+
+__all__ += ["DeadOverlap", "dead_overlap", "StepTrace", "trace_steps"]
+
+
+@dataclass(frozen=True)
+class DeadOverlap:
+    """One hidden layer's dead units over the same inputs in two states of a
+    net: ``born`` dead at the start, ``after`` dead at the end, ``both`` dead
+    in both (dead since initialisation), out of ``units``. Dying ReLU
+    chapter."""
+
+    born: int
+    after: int
+    both: int
+    units: int
+
+    @property
+    def new(self) -> int:
+        """Units dead at the end that were alive at the start: after − both."""
+        return self.after - self.both
+
+
+def dead_overlap(before: nn.Module, after: nn.Module, X) -> list[DeadOverlap]:
+    """Per hidden layer, which units are dead over X in ``before`` (e.g. the
+    net at initialisation), in ``after`` (the same net trained) and in both.
+    Dying ReLU chapter."""
+    born, end = dead_units(before, X), dead_units(after, X)
+    widths = [len(m) for m in born], [len(m) for m in end]
+    if widths[0] != widths[1]:
+        raise ValueError(f"before and after must have the same hidden widths, "
+                         f"got {widths[0]} and {widths[1]}")
+    return [DeadOverlap(int(b.sum()), int(a.sum()), int((b & a).sum()), len(b))
+            for b, a in zip(born, end)]
+
+
+@dataclass(frozen=True, eq=False)
+class StepTrace:
+    """The size of every update of each hidden weight matrix W_l in one run.
+
+    ``relative[t, k, l]`` = ‖W_l(t+1) − W_l(t)‖ / ‖W_l(t)‖ (Frobenius
+    norms) for step t, member k (one for a single model) and hidden layer l;
+    ``norm[t, k, l]`` = ‖W_l(t)‖, one row longer than ``relative`` (the last
+    row is the trained weights). ``histories``: one History per member. A
+    member that stopped early (diverged) has relative size 0 from then on.
+    Dying ReLU chapter (batch norm's smaller steps)."""
+
+    histories: list
+    relative: np.ndarray
+    norm: np.ndarray
+
+
+def _hidden_weights(model) -> list[torch.Tensor]:
+    """Each hidden layer's weight tensor with a leading member axis."""
+    if isinstance(model, models.MLPEnsemble):
+        return list(model.weights)[:-1]          # (K, fan_in, fan_out)
+    if isinstance(model, models.MLP):
+        return [lin.weight[None] for lin in model.linears]  # (1, out, in)
+    raise TypeError(f"model must be a rectified.models.MLP or MLPEnsemble, "
+                    f"got {type(model).__name__}")
+
+
+def _member_norms(weights: list[torch.Tensor]) -> np.ndarray:
+    """(K, layers) Frobenius norms of each member's hidden weights."""
+    return np.stack([w.detach().flatten(1).norm(dim=1).cpu().numpy()
+                     for w in weights], axis=1)
+
+
+def trace_steps(model: nn.Module, data, cfg) -> StepTrace:
+    """Train an MLP (or an MLPEnsemble, one config per member) like
+    :func:`rectified.train.train`, one step at a time through
+    :class:`rectified.train.Trainer`, and keep each step's size relative to
+    the hidden weights it changes (:class:`StepTrace`). Batch norm before a
+    ReLU makes a unit blind to the scale of its incoming weights, so as they
+    grow the same learning rate moves them by a smaller fraction. Dying ReLU
+    chapter."""
+    from . import train
+
+    weights = _hidden_weights(model)
+    trainer = train.Trainer(model, data, cfg)
+    norms, relative = [_member_norms(weights)], []
+    tiny = np.finfo(np.float32).tiny
+    while not trainer.finished:
+        before = [w.detach().clone() for w in weights]
+        trainer.step(1)
+        change = _member_norms([w.detach() - b
+                                for w, b in zip(weights, before)])
+        relative.append(change / np.maximum(norms[-1], tiny))
+        norms.append(_member_norms(weights))
+    return StepTrace(trainer.histories,
+                     np.array(relative).reshape(-1, *norms[0].shape),
+                     np.array(norms))

@@ -34,8 +34,14 @@ INITS = {
     "lecun": "N(0, 1/fan_in) — LeCun et al. 1998; the init SELU assumes",
     "standard": "U[±1/√fan_in] — the 'standard' heuristic Glorot & Bengio 2010 criticise",
     "asymmetric": "randomised asymmetric init (Lu et al. 2019): one positive Beta(2,1) entry "
-                  "per unit among its weights and bias, the rest N(0, σ²)",
+                  "per unit among its weights and bias, the rest "
+                  "N(0, 0.6007²/fan_in)",
 }
+
+
+#: The randomised asymmetric init's Gaussian scale: its other entries are
+#: N(0, σ²) with σ = RAI_SIGMA / √fan_in, as in Lu et al.'s (2019) examples.
+RAI_SIGMA = 0.6007
 _RECURRENT_INITS = ("gaussian", "identity", "orthogonal")
 _BATCHNORM = (None, "before", "after")
 
@@ -82,10 +88,12 @@ def draw_init(scheme: str, fan_out: int, fan_in: int, gen: torch.Generator,
     elif scheme == "standard":
         W = (torch.rand(shape, generator=gen) * 2 - 1) / math.sqrt(fan_in)
     else:  # asymmetric
-        # Each unit's weights and bias form one vector of fan_in + 1 entries; one entry, chosen
-        # at random, is drawn from Beta(2, 1) > 0 and the others from N(0, σ²). σ² is chosen
-        # so that the vector's expected squared length equals He's, 2 (E[Beta(2,1)²] = 1/2).
-        sigma = math.sqrt(1.5 / fan_in)
+        # Each unit's weights and bias form one vector of fan_in + 1 entries;
+        # one entry, chosen at random, is drawn from Beta(2, 1) > 0 and the
+        # others from N(0, σ²), σ = RAI_SIGMA / √fan_in (Lu et al.'s choice).
+        # The vector's expected squared length is then 1/2 + 0.6007² ≈ 0.86
+        # (E[Beta(2,1)²] = 1/2), below He's 2.
+        sigma = RAI_SIGMA / math.sqrt(fan_in)
         full = torch.randn((*batch, fan_out, fan_in + 1), generator=gen) * sigma
         pick = torch.randint(0, fan_in + 1, (*batch, fan_out, 1), generator=gen)
         u = torch.rand((*batch, fan_out, 1), generator=gen)
