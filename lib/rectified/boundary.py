@@ -290,18 +290,9 @@ def compute_fits(states) -> dict[FitState, FitResult]:
     (:func:`rectified.train.train` on a :class:`~rectified.models.MLPEnsemble`), members
     in the order given.
     Returns {state: result}. Why-nonlinearity chapter (five seeds per width)."""
-    states = list(dict.fromkeys(_check_fit_state(s) for s in states))
-    groups: dict = {}
-    for s in states:
-        groups.setdefault((s.target, s.n_units, s.steps, s.lr), []).append(s)
-    results = {}
-    for members in groups.values():
-        nets, cfg = zip(*(_fit_setup(s) for s in members))
-        ens = models.MLPEnsemble(nets)
-        hists = train(ens, fit_data(members[0]), cfg[0])
-        for k, s in enumerate(members):
-            results[s] = _fit_result(s, ens.member(k), hists[k])
-    return {s: results[s] for s in states}
+    states = [_check_fit_state(s) for s in states]
+    return _train_batched(states, lambda s: (s.target, s.n_units, s.steps, s.lr),
+                          _fit_setup, fit_data, _fit_result)
 
 
 @dataclass(frozen=True)
@@ -410,16 +401,25 @@ def compute_boundaries(states) -> dict[BoundaryState, BoundaryResult]:
     (:func:`rectified.train.train` on a :class:`~rectified.models.MLPEnsemble`), members
     in the order given.
     Returns {state: result}. Why-nonlinearity chapter (eight seeds per activation)."""
-    states = list(dict.fromkeys(_check_boundary_state(s) for s in states))
+    states = [_check_boundary_state(s) for s in states]
+    return _train_batched(states,
+                          lambda s: (s.activation, s.weight_decay, s.widths, s.steps, s.lr),
+                          _boundary_setup, boundary_data, _boundary_result)
+
+
+def _train_batched(states, key, setup, dataset, result) -> dict:
+    """Train the states that share ``key(state)`` (everything but the seed) as one batched
+    ensemble, members in the order given; {state: result(state, member, history)} in the
+    order of ``states`` (duplicates once). Serves compute_fits and compute_boundaries."""
+    states = list(dict.fromkeys(states))
     groups: dict = {}
     for s in states:
-        groups.setdefault((s.activation, s.weight_decay, s.widths, s.steps, s.lr),
-                          []).append(s)
+        groups.setdefault(key(s), []).append(s)
     results = {}
     for members in groups.values():
-        nets, cfg = zip(*(_boundary_setup(s) for s in members))
+        nets, cfg = zip(*(setup(s) for s in members))
         ens = models.MLPEnsemble(nets)
-        hists = train(ens, boundary_data(members[0]), cfg[0])
+        hists = train(ens, dataset(members[0]), cfg[0])
         for k, s in enumerate(members):
-            results[s] = _boundary_result(s, ens.member(k), hists[k])
+            results[s] = result(s, ens.member(k), hists[k])
     return {s: results[s] for s in states}
