@@ -128,46 +128,74 @@ def test_draw_arms_shows_every_seed():
 # --- Training speed: what one grid cell's picture shows ---------------------------------------
 
 def _speed_runs():
-    """(activation, lr, inputs, depth) -> two fake histories whose accuracy rises linearly."""
+    """(arm, lr, depth) -> two fake histories whose accuracy rises linearly with the step."""
     from rectified.train import History
 
     def hist(speed):
         h = History(config={})
-        for e in range(6):
-            h.epoch.append(float(e))
-            h.train_acc.append(min(1.0, 0.1 + speed * e))
+        for k in range(6):
+            h.step.append(10 * k)
+            h.epoch.append(float(k))
+            h.train_acc.append(min(1.0, 0.1 + speed * k))
         return h
 
-    return {(act, lr, "standardised", 3): [hist(base * (1 + lr)), hist(base)]
-            for act, base in (("relu", 0.2), ("tanh", 0.3), ("sigmoid", 0.1))
-            for lr in (0.1, 1.0)}
+    return {(arm, lr, 3): [hist(base * (1 + lr)), hist(base)]
+            for arm, base in (("relu (He)", 0.2), ("tanh (Glorot)", 0.3),
+                              ("sigmoid (Glorot)", 0.1))
+            for lr in (0.1, 0.2, 0.4)}
 
 
-def test_compute_training_speed_snaps_the_lr_and_picks_each_rivals_best():
+def test_steps_to_target_interpolates_between_records():
+    from rectified.train import History
+
+    h = History(config={})
+    for step, acc in ((0, 0.1), (10, 0.5), (20, 0.9), (30, 1.0)):
+        h.step.append(step)
+        h.train_acc.append(acc)
+    assert C.steps_to_target(h, 0.7) == pytest.approx(15.0)
+    assert C.steps_to_target(h, 0.7, interpolate=False) == 20.0
+    assert C.steps_to_target(h, 0.05) == 0.0
+    assert C.steps_to_target(h, 1.0) == 30.0
+    h.train_acc[-1] = 0.95
+    assert C.steps_to_target(h, 1.0) == math.inf
+    with pytest.raises(ValueError, match="target_acc"):
+        C.steps_to_target(h, 1.5)
+
+
+def test_compute_training_speed_scales_the_best_rate_and_picks_each_rivals_best():
     runs = _speed_runs()
-    r = C.compute_training_speed(C.SpeedState("tanh", lr=0.8), runs)
-    assert r.lr == 1.0                                          # the nearest rate run
+    r = C.compute_training_speed(C.SpeedState("tanh (Glorot)", lr_factor=0.5, depth=3),
+                                 runs)
+    assert r.best_lr == 0.4 and r.lr == 0.2           # half the best, among the rates run
     assert len(r.curves) == 2 and r.target_error == pytest.approx(5.0)
-    epochs, error = r.curves[1]
-    np.testing.assert_allclose(error, 100 * (1 - np.minimum(1.0, 0.1 + 0.3 * epochs)))
-    assert set(r.rivals) == {"relu", "sigmoid"} and r.rivals["relu"][0] == 1.0
-    expected = np.median([C.epochs_to_target(h, 0.95, interpolate=True)
-                          for h in runs[("tanh", 1.0, "standardised", 3)]])
-    assert r.median_epochs == pytest.approx(expected)
-    missed = C.compute_training_speed(C.SpeedState("sigmoid", lr=0.1, target=0.99), runs)
-    assert missed.median_epochs == math.inf
+    steps, error = r.curves[1]
+    np.testing.assert_allclose(error, 100 * (1 - np.minimum(1.0, 0.1 + 0.3 * steps / 10)),
+                               atol=1e-9)
+    assert set(r.rivals) == {"relu (He)", "sigmoid (Glorot)"}
+    rate, curves, median = r.rivals["relu (He)"]
+    assert rate == 0.4 and len(curves) == 2
+    expected = np.median([C.steps_to_target(h, 0.95) for h in runs[("relu (He)", 0.4, 3)]])
+    assert median == pytest.approx(expected)
+    assert r.median_steps == pytest.approx(
+        np.median([C.steps_to_target(h, 0.95) for h in runs[("tanh (Glorot)", 0.2, 3)]]))
+    far = C.compute_training_speed(C.SpeedState("tanh (Glorot)", lr_factor=100, depth=3),
+                                   runs)
+    assert far.lr == 0.4                               # snaps to the largest rate run
+    missed = C.compute_training_speed(C.SpeedState("sigmoid (Glorot)", depth=3,
+                                                   target=0.99), runs)
+    assert missed.median_steps == math.inf
 
 
 def test_compute_training_speed_checks_its_inputs():
     runs = _speed_runs()
-    with pytest.raises(ValueError, match="no runs for activation 'gelu'"):
-        C.compute_training_speed(C.SpeedState("gelu"), runs)
+    with pytest.raises(ValueError, match="no runs for arm 'gelu'"):
+        C.compute_training_speed(C.SpeedState("gelu", depth=3), runs)
     with pytest.raises(ValueError, match="no runs"):
-        C.compute_training_speed(C.SpeedState(depth=1), runs)
+        C.compute_training_speed(C.SpeedState("relu (He)", depth=1), runs)
     with pytest.raises(ValueError, match="target"):
-        C.compute_training_speed(C.SpeedState(target=1.5), runs)
-    with pytest.raises(ValueError, match="lr"):
-        C.compute_training_speed(C.SpeedState(lr=0), runs)
+        C.compute_training_speed(C.SpeedState(depth=3, target=1.5), runs)
+    with pytest.raises(ValueError, match="lr_factor"):
+        C.compute_training_speed(C.SpeedState(depth=3, lr_factor=0), runs)
     with pytest.raises(TypeError, match="SpeedState"):
         C.compute_training_speed(("relu", 0.1), runs)
 
@@ -177,7 +205,20 @@ def test_draw_training_speed_returns_its_figure():
 
     from rectified import plots
 
-    fig = plots.draw_training_speed(C.compute_training_speed(C.SpeedState("relu"),
-                                                             _speed_runs()))
+    result = C.compute_training_speed(C.SpeedState("relu (He)", depth=3), _speed_runs())
+    fig = plots.draw_training_speed(result)
     assert len(fig.axes) == 1
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("sigmoid (Glorot)" in t for t in labels)
     plt.close(fig)
+
+
+def test_comparison_table_has_one_row_per_comparison():
+    a, b = [1.0, 2.0, 1.5, 1.2, 1.1], [5.0, 6.0, 5.5, 5.2, 5.1]
+    table = C.comparison_table([C.compare(a, b, "fast", "slow"),
+                                C.compare(a, a, "same", "again")], fmt=".1f")
+    lines = table.splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| fast | slow | 1.2 | 5.2 |")
+    assert "fast better" in lines[2] and C.TIE in lines[3]
+    with pytest.raises(TypeError, match="Comparison"):
+        C.comparison_table(["not a comparison"])

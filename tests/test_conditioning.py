@@ -68,3 +68,82 @@ def test_readout_gd_marks_a_blown_up_run_as_inf():
     F = np.c_[np.where(y == 0, 1e200, -1e200), np.ones(100)]
     losses = C.readout_gd(F, y, [1e300], max_steps=10)
     assert np.isfinite(losses[0, 0]) and np.isinf(losses[0, -1])
+
+
+def test_settling_step_finds_the_last_entry_into_the_ball():
+    target = np.array([1.0, 0.0])
+    path = np.array([[0, 0], [0.95, 0], [0.5, 0], [0.99, 0], [1.0, 0]], dtype=float)
+    assert C.settling_step(path, target, radius=0.1) == 3.0
+    assert C.settling_step(path[[0, 1]], target, radius=0.1) == 1.0
+    assert C.settling_step(path[[3, 4]], target, radius=0.1) == 0.0
+    assert C.settling_step(path[:3], target, radius=0.1) == math.inf
+    blown = np.array([[0.0, 0.0], [np.nan, np.nan]])
+    assert C.settling_step(blown, target) == math.inf
+
+
+def test_mean_to_variance_matches_the_gaussian_values():
+    from rectified import moments
+
+    u = np.random.default_rng(5).standard_normal((200_000, 2))
+    for name, f in (("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+                    ("relu", lambda z: np.maximum(z, 0))):
+        m, v = moments.gaussian_moments(name)
+        assert C.mean_to_variance(f(u)) == pytest.approx(m * m / v, rel=0.02)
+    assert C.mean_to_variance(np.tanh(u)) < 1e-3
+    with pytest.raises(ValueError, match="vary"):
+        C.mean_to_variance(np.ones((5, 2)))
+
+
+def test_random_features_and_their_treatments():
+    X = np.random.default_rng(6).standard_normal((300, 16))
+    raw = C.random_features(X, "relu", 8, seed=1)
+    assert raw.shape == (300, 8) and (raw >= 0).all()
+    np.testing.assert_array_equal(raw, C.random_features(X, "relu", 8, seed=1))
+    centred = C.random_features(X, "relu", 8, seed=1, treatment="centred")
+    np.testing.assert_allclose(centred, raw - raw.mean(0))
+    bn = C.random_features(X, "relu", 8, seed=1, treatment="batchnorm")
+    np.testing.assert_allclose(bn.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(bn.std(0), 1)
+    with pytest.raises(ValueError, match="treatment"):
+        C.random_features(X, "relu", treatment="whitened")
+    with pytest.raises(ValueError, match="n_features"):
+        C.random_features(X, "relu", n_features=0)
+
+
+def test_readout_gd_trains_a_stack_of_feature_sets_on_their_own():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 3, 120)
+    sets = np.stack([np.eye(3)[y] + s * rng.standard_normal((120, 3)) for s in (0.1, 0.5)])
+    stacked = C.readout_gd(sets, y, [0.5, 2.0], max_steps=30)
+    assert stacked.shape == (2, 2, 31)
+    for k in range(2):
+        np.testing.assert_allclose(stacked[k], C.readout_gd(sets[k], y, [0.5, 2.0], 30))
+    assert C.first_below(stacked, 0.5).shape == (2, 2)
+    with pytest.raises(ValueError, match="same length"):
+        C.readout_gd(sets, y[:100], [0.5], 5)
+
+
+def test_compute_readout_sees_the_mean():
+    raw = C.compute_readout(C.ReadoutState("sigmoid", "raw", max_steps=150))
+    centred = C.compute_readout(C.ReadoutState("sigmoid", "centred", max_steps=150))
+    assert raw.mean_to_variance > 3 and centred.mean_to_variance < 1e-9
+    assert raw.condition > 10 * centred.condition
+    assert centred.best_steps < raw.best_steps
+    assert raw.losses.shape == (len(raw.state.lrs), 151)
+    assert raw.best_lr in raw.state.lrs and raw.sample.size > 0
+    with pytest.raises(TypeError, match="ReadoutState"):
+        C.compute_readout("sigmoid")
+    with pytest.raises(ValueError, match="lrs"):
+        C.compute_readout(C.ReadoutState(lrs=(2.0, 1.0)))
+    with pytest.raises(ValueError, match="n_examples"):
+        C.compute_readout(C.ReadoutState(n_examples=3))
+
+
+def test_draw_readout_returns_its_figure():
+    import matplotlib.pyplot as plt
+
+    from rectified import plots
+
+    fig = plots.draw_readout(C.compute_readout(C.ReadoutState("relu", max_steps=40)))
+    assert len(fig.axes) == 2
+    plt.close(fig)

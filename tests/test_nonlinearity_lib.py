@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rectified import boundary, data, diagnostics, models, plots
+from rectified import boundary, data, diagnostics, models, piecewise, plots
 from rectified.train import TrainConfig, train
 
 
@@ -178,9 +178,22 @@ def test_compute_boundaries_groups_seeds_and_settings():
         np.testing.assert_allclose(results[s].prob, alone.prob, atol=1e-3)
     for state, match in ((boundary.BoundaryState(activation="step"), "activation"),
                          (boundary.BoundaryState(widths=[3, 3]), "widths"),
-                         (boundary.BoundaryState(weight_decay=-1.0), "weight_decay")):
+                         (boundary.BoundaryState(weight_decay=-1.0),
+                          "weight_decay"),
+                         (boundary.BoundaryState(init="glorot"), "init")):
         with pytest.raises(ValueError, match=match):
             boundary.compute_boundaries([state])
+
+
+def test_boundary_state_init_draws_the_named_initialisation():
+    state = boundary.BoundaryState("tanh", seed=3, steps=1, init="xavier")
+    net = boundary.compute_boundaries([state])[state].model
+    fresh, he = (models.MLP(2, [3, 3, 3], 2, activation="tanh", seed=3,
+                            init=init) for init in ("xavier", "he"))
+    w, w_x, w_he = (m.linears[1].weight.detach().numpy()
+                    for m in (net, fresh, he))
+    # one Adam step from the Glorot draw, far from the He draw
+    assert np.abs(w - w_x).max() < 0.1 < np.abs(w - w_he).max()
 
 
 def test_class_probability_grid_matches_the_softmax():
@@ -202,3 +215,127 @@ def test_draw_boundary_returns_its_figure():
     fig = plots.draw_boundary(boundary.compute_boundary(boundary.BoundaryState(steps=5)))
     assert len(fig.axes) == 1
     plt.close(fig)
+
+
+# --- regions of a whole input space (one hidden layer) ---------------------
+
+def test_max_regions_is_zaslavskys_sum():
+    assert [diagnostics.max_regions(n, 2) for n in range(6)] == \
+        [1, 2, 4, 7, 11, 16]
+    assert diagnostics.max_regions(5, 1) == 6        # n points cut a line
+    assert diagnostics.max_regions(4, 3) == 15
+    assert diagnostics.max_regions(2, 5) == 4
+    for n, d, match in ((-1, 2, "n_units"), (1.5, 2, "n_units"),
+                        (3, 0, "in_dim")):
+        with pytest.raises(ValueError, match=match):
+            diagnostics.max_regions(n, d)
+
+
+def test_arrangement_regions_of_special_and_general_lines():
+    count = diagnostics.arrangement_regions
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 5, 20):          # random lines: general position
+        normals, offsets = rng.standard_normal((n, 2)), rng.standard_normal(n)
+        assert count(normals, offsets) == diagnostics.max_regions(n, 2)
+    angles = np.linspace(0, np.pi, 6)[:-1]
+    through_origin = np.c_[np.cos(angles), np.sin(angles)]
+    assert count(through_origin, np.zeros(5)) == 10               # 2n
+    parallel = np.c_[np.ones(4), np.zeros(4)]
+    assert count(parallel, np.arange(4.0)) == 5                   # n + 1
+    # a repeated line (either orientation) and a zero normal cut nothing new
+    lines = np.array([[1.0, 2.0], [-2.0, -4.0], [0.0, 1.0], [0.0, 0.0]])
+    assert count(lines, np.array([1.0, -2.0, 0.0, 3.0])) == 4
+    # three lines through one point: 6 regions, not 7
+    assert count(np.array([[1.0, 0], [0, 1], [1, 1]]),
+                 np.array([-1.0, -1.0, -2.0])) == 6
+
+
+def test_arrangement_regions_in_three_dimensions():
+    count = diagnostics.arrangement_regions
+    rng = np.random.default_rng(1)
+    assert count(rng.standard_normal((6, 3)), rng.standard_normal(6)) == 42
+    assert count(np.eye(3), np.zeros(3)) == 8
+    # three planes that all contain the x3 axis
+    common_line = np.array([[1.0, 0, 0], [0, 1, 0], [1, 1, 0]])
+    assert count(common_line, np.zeros(3)) == 6
+    for normals, offsets, match in (
+            (np.zeros((2, 2)), np.zeros(3), "shape"),
+            (np.zeros(2), np.zeros(2), "shape"),
+            (np.array([[np.nan, 1.0]]), [0.0], "finite")):
+        with pytest.raises(ValueError, match=match):
+            count(normals, offsets)
+    with pytest.raises(ValueError, match="tol"):
+        count(np.eye(2), np.zeros(2), tol=0.0)
+
+
+def test_regions_in_input_space_agrees_with_the_patterns_on_a_fine_grid():
+    # an independent count: every region of 4 lines meets a window around
+    # all their crossings
+    net = models.MLP(2, [4], 1, activation="relu", seed=2)
+    with torch.no_grad():
+        net.linears[0].bias.copy_(torch.tensor([0.3, -0.4, 0.5, -0.2]))
+    W = net.linears[0].weight.detach().double().numpy()
+    b = net.linears[0].bias.detach().double().numpy()
+    crossings = [np.linalg.solve(W[[i, j]], -b[[i, j]])
+                 for i in range(4) for j in range(i + 1, 4)]
+    lim = np.abs(crossings).max() + 1.0
+    seen, _ = diagnostics.regions_on_grid(net, (-lim, lim), (-lim, lim),
+                                          resolution=800)
+    assert diagnostics.regions_in_input_space(net) == seen == 11
+
+
+def test_regions_in_input_space_of_special_nets():
+    count = diagnostics.regions_in_input_space
+    zero_bias = models.MLP(2, [6], 1, activation="relu", seed=0)  # biases 0
+    assert count(zero_bias) == 12                 # 2n: lines through 0
+    leaky = models.MLP(3, [5], 2, activation="leaky_relu", seed=1)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        leaky.linears[0].bias.normal_(0, 0.5, generator=gen)
+    assert count(leaky) == diagnostics.max_regions(5, 3)
+    assert count(models.MLP(2, [4], 1, "linear")) == 1
+    with pytest.raises(ValueError, match="one hidden layer"):
+        count(models.MLP(2, [3, 3], 1))
+    with pytest.raises(ValueError, match="region counting"):
+        count(models.MLP(2, [3], 1, "tanh"))
+
+
+# --- random hidden units, output weights fitted ----------------------------
+
+def test_random_feature_fit_draws_switch_points_in_the_interval():
+    fit = piecewise.random_feature_fit("relu", 20, seed=4)
+    assert fit.x.shape == fit.y.shape == fit.target_y.shape == (401,)
+    assert fit.kinks.shape == (20,) and np.all(np.abs(fit.kinks) <= 4.0)
+    np.testing.assert_allclose(fit.target_y, np.sin(fit.x))
+    assert fit.max_error == pytest.approx(np.abs(fit.y - fit.target_y).max())
+    gaps = np.diff(np.r_[-4.0, np.sort(fit.kinks), 4.0])
+    assert fit.largest_gap == pytest.approx(gaps.max())
+
+
+def test_random_relu_features_ignore_the_scale_and_polynomials_stall():
+    # ReLU(c·z) = c·ReLU(z) for c > 0: the scale changes no span, so no fit
+    a = piecewise.random_feature_fit("relu", 16, seed=2, scale=0.5)
+    b = piecewise.random_feature_fit("relu", 16, seed=2, scale=4.0)
+    np.testing.assert_allclose(a.y, b.y, atol=1e-10)
+    assert piecewise.random_feature_fit("tanh", 32, seed=1).max_error < 1e-4
+    line = piecewise.random_feature_fit("linear", 2, seed=0).max_error
+    for n in (4, 64):               # a polynomial of degree ≤ 2 at any width
+        square = piecewise.random_feature_fit(np.square, n, seed=n)
+        assert square.max_error == pytest.approx(line, rel=1e-6)
+    # below h²/8 · max|sin''|, the interpolation bound for the longest
+    # straight piece (least squares is not bound by it, but this draw is)
+    fit = piecewise.random_feature_fit("relu", 64, seed=3)
+    assert fit.max_error < fit.largest_gap ** 2 / 8
+
+
+def test_random_feature_fit_rejects_bad_input():
+    for kwargs, match in (({"n_units": 0}, "n_units"), ({"seed": -1}, "seed"),
+                          ({"scale": 0.0}, "scale"),
+                          ({"target": "cos"}, "target"),
+                          ({"interval": (1.0, 1.0)}, "interval"),
+                          ({"n_points": 0}, "n_points")):
+        args = {"n_units": 4, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            piecewise.random_feature_fit("relu", **args)
+    with pytest.raises(TypeError, match="activation"):
+        piecewise.random_feature_fit(3.0, 4)

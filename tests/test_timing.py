@@ -60,6 +60,19 @@ def test_forward_backward_runs_a_backward_pass():
     assert t.median > 0
 
 
+def test_forward_backward_can_share_one_input_and_upstream():
+    leaf = torch.linspace(-2, 2, 11).requires_grad_(True)
+    upstream = torch.full((11,), 2.0)
+    relu_step = timing.forward_backward(torch.relu, leaf, upstream=upstream)
+    tanh_step = timing.forward_backward(torch.tanh, leaf, upstream=upstream)
+    relu_step()
+    torch.testing.assert_close(leaf.grad, 2.0 * (leaf.detach() > 0).float())
+    tanh_step()                                   # the grad is reset, not summed
+    torch.testing.assert_close(leaf.grad, 2.0 * (1 - torch.tanh(leaf.detach()) ** 2))
+    with pytest.raises(ValueError, match="upstream"):
+        timing.forward_backward(torch.relu, leaf, upstream=torch.ones(3))
+
+
 def test_cuda_sync_and_argument_errors():
     assert timing.cuda_sync("cpu") is None
     if torch.cuda.is_available():

@@ -445,6 +445,9 @@ def get(name: str, **params) -> Activation:
             _check_grad_at_zero(v, lo, hi, key)
         elif p == "k":
             check_groups(v, v, "k")
+        elif isinstance(v, (bool, np.bool_)) or np.asarray(v).dtype.kind not in "iuf":
+            raise TypeError(f"parameter {p} of {key!r} must be a number or an array of "
+                            f"numbers, got {v!r}")
         elif not np.all(np.isfinite(v)):
             raise ValueError(f"parameter {p}={v!r} of {key!r} must be finite")
         elif p == "beta" and v <= 0:

@@ -299,7 +299,8 @@ def compute_fits(states) -> dict[FitState, FitResult]:
 class BoundaryState:
     """An MLP with hidden ``widths`` and ``activation`` trained on the ring (Adam, full
     batch, ``steps`` steps at learning rate ``lr``, L2 penalty ``weight_decay`` on the
-    weights)."""
+    weights), its weights drawn by ``init`` (a name of
+    :data:`rectified.models.INITS`)."""
 
     activation: str = "relu"
     seed: int = 0
@@ -307,6 +308,7 @@ class BoundaryState:
     widths: tuple = (3, 3, 3)
     steps: int = 600
     lr: float = 0.03
+    init: str = "he"
 
 
 @dataclass(frozen=True, eq=False)
@@ -350,6 +352,9 @@ def _check_boundary_state(state) -> BoundaryState:
     if isinstance(state.weight_decay, bool) or not isinstance(state.weight_decay, (int, float)) \
             or not state.weight_decay >= 0:
         raise ValueError(f"weight_decay must be a number >= 0, got {state.weight_decay!r}")
+    if state.init not in models.INITS:
+        raise ValueError(f"unknown init {state.init!r}; "
+                         f"known: {', '.join(models.INITS)}")
     return state
 
 
@@ -364,7 +369,8 @@ def boundary_data(state: BoundaryState):
 def _boundary_setup(state: BoundaryState):
     """(untrained MLP 2 → widths → 2 with the state's activation and seed, TrainConfig)."""
 
-    net = models.MLP(2, list(state.widths), 2, activation=state.activation, seed=state.seed)
+    net = models.MLP(2, list(state.widths), 2, activation=state.activation,
+                     seed=state.seed, init=state.init)
     cfg = TrainConfig(optimizer="adam", lr=state.lr, steps=state.steps, batch_size=None,
                       weight_decay=state.weight_decay, diagnostics=False,
                       record_every=state.steps)
@@ -403,7 +409,8 @@ def compute_boundaries(states) -> dict[BoundaryState, BoundaryResult]:
     Returns {state: result}. Why-nonlinearity chapter (eight seeds per activation)."""
     states = [_check_boundary_state(s) for s in states]
     return _train_batched(states,
-                          lambda s: (s.activation, s.weight_decay, s.widths, s.steps, s.lr),
+                          lambda s: (s.activation, s.weight_decay, s.widths, s.steps,
+                                     s.lr, s.init),
                           _boundary_setup, boundary_data, _boundary_result)
 
 
@@ -417,9 +424,9 @@ def _train_batched(states, key, setup, dataset, result) -> dict:
         groups.setdefault(key(s), []).append(s)
     results = {}
     for members in groups.values():
-        nets, cfg = zip(*(setup(s) for s in members))
+        nets, cfgs = zip(*(setup(s) for s in members))
         ens = models.MLPEnsemble(nets)
-        hists = train(ens, dataset(members[0]), cfg[0])
+        hists = train(ens, dataset(members[0]), cfgs[0])
         for k, s in enumerate(members):
             results[s] = result(s, ens.member(k), hists[k])
     return {s: results[s] for s in states}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
+import torch
 
 from .train import History
 
@@ -234,6 +235,27 @@ def assert_indistinguishable(cmp: Comparison) -> None:
                              f"{cmp.describe()}")
 
 
+def comparison_table(comparisons: Sequence[Comparison], fmt: str = ".3g") -> str:
+    """A markdown table with one row per comparison: the two arms, their medians, the
+    difference of medians with its interval, and the decision (the better arm, or
+    :data:`TIE`). What a chapter shows under a set of comparisons. Why-ReLU parts 2
+    and 3."""
+    rows = ["| arm A | arm B | median A | median B | A − B [interval] | decision |",
+            "|---|---|---|---|---|---|"]
+    for c in comparisons:
+        if not isinstance(c, Comparison):
+            raise TypeError(f"comparisons must hold Comparison objects, got "
+                            f"{type(c).__name__}")
+        lo, hi = c.interval
+        decided = f"{c.winner} better" if c.winner else TIE
+        rows.append(f"| {c.a_name} | {c.b_name} | {c.a_median:{fmt}} | {c.b_median:{fmt}} "
+                    f"| {c.difference:{fmt}} [{lo:{fmt}}, {hi:{fmt}}] | {decided} |")
+    return "\n".join(rows)
+
+
+__all__ += ["comparison_table"]
+
+
 @dataclass(frozen=True)
 class Arm:
     """One arm's per-seed metric with its median and a bootstrap interval for the median
@@ -261,85 +283,276 @@ __all__ += ["Arm", "arm", "A_BETTER", "B_BETTER", "TIE", "MIN_SEEDS", "MAX_GRID_
             "assert_indistinguishable"]
 
 
-# --- Training speed: one cell of a learning-rate grid against the other activations ---------
+# --- Training speed: steps to a target, and one arm's runs against the others --------------
 
-__all__ += ["SpeedState", "SpeedResult", "compute_training_speed"]
+__all__ += ["steps_to_target", "SpeedState", "SpeedResult", "compute_training_speed"]
+
+
+def steps_to_target(hist: History, target_acc: float, interpolate: bool = True) -> float:
+    """Training steps until the training accuracy first reaches ``target_acc``; ``inf``
+    when it never does (a stalled or diverged run).
+
+    ``interpolate`` places the crossing by linear interpolation of the accuracy between
+    the last record below the target and the first at or above it; otherwise the step of
+    that record. Why-ReLU part 2 chapter (the speed race).
+    """
+    if not 0 < target_acc <= 1:
+        raise ValueError(f"target_acc must be a training accuracy in (0, 1], "
+                         f"got {target_acc!r}")
+    acc = np.asarray(hist.train_acc, dtype=float)
+    hit = np.flatnonzero(acc >= target_acc)
+    if hit.size == 0:
+        return math.inf
+    j = int(hit[0])
+    if not interpolate or j == 0:
+        return float(hist.step[j])
+    (s0, s1), (a0, a1) = hist.step[j - 1:j + 1], acc[j - 1:j + 1]
+    return float(s0 + (s1 - s0) * (target_acc - a0) / (a1 - a0))
 
 
 @dataclass(frozen=True)
 class SpeedState:
-    """One cell of the training-speed grid: activation, learning rate, input scaling
-    (``"standardised"`` or ``"raw"``), number of hidden layers, and the training accuracy
-    to reach."""
+    """One cell of the speed race: the arm (a label such as ``"relu (He)"``, whose first
+    word is the activation), the learning rate as a multiple of the arm's best rate
+    (``lr_factor``: 1 is the best, 0.5 half of it), the number of hidden layers and the
+    training accuracy to reach."""
 
-    activation: str = "relu"
-    lr: float = 0.1
-    inputs: str = "standardised"
-    depth: int = 3
+    arm: str = "relu (He)"
+    lr_factor: float = 1.0
+    depth: int = 8
     target: float = 0.95
 
 
 @dataclass(frozen=True, eq=False)
 class SpeedResult:
-    """The training-error curves of one grid cell and of its rivals.
+    """The training-error curves of one cell of the race and of its rivals.
 
-    ``curves`` holds one (epochs, training error in %) pair per seed of the chosen cell,
-    at learning rate ``lr`` (the grid's nearest to the state's); ``rivals`` maps every
-    other activation to (its best learning rate by median epochs to the target, its
-    curves there). ``median_epochs`` is the chosen cell's median epochs to the target
-    (``inf`` when the median seed misses it), ``target_error`` the target as % error."""
+    ``curves`` holds one (steps, training error in %) pair per seed of the chosen arm at
+    learning rate ``lr`` (the rate run nearest to ``lr_factor`` times the arm's best rate,
+    ``best_lr``); ``rivals`` maps every other arm of the same depth to (its best learning
+    rate by median steps to the target, its curves there, its median steps there).
+    ``median_steps`` is the chosen cell's median steps to the target (``inf`` when the
+    median seed misses it), ``target_error`` the target as % error."""
 
     state: SpeedState
     lr: float
+    best_lr: float
     curves: list
     rivals: dict
-    median_epochs: float
+    median_steps: float
     target_error: float
 
 
 def _error_curve(hist: History):
-    """(epochs, training error in %) of one recorded run."""
-    return np.asarray(hist.epoch), 100 * (1 - np.asarray(hist.train_acc))
+    """(steps, training error in %) of one recorded run."""
+    return np.asarray(hist.step, dtype=float), 100 * (1 - np.asarray(hist.train_acc))
 
 
 def compute_training_speed(state: SpeedState, runs: Mapping) -> SpeedResult:
-    """Select and measure what the training-speed picture shows for one grid cell.
+    """Select and measure what the speed race's picture shows for one cell.
 
-    ``runs`` maps (activation, lr, inputs, depth) → list of :class:`History` (one per
-    seed), as the why-ReLU part 2 chapter computes it; the learning rate snaps to the
-    nearest one that was run (on a log scale). Epochs to the target are interpolated
-    (:func:`epochs_to_target`); each rival's learning rate is its :func:`best_by_median`.
+    ``runs`` maps (arm, lr, depth) → list of :class:`History` (one per seed), as the
+    why-ReLU part 2 chapter computes it. Each arm's best rate is its
+    :func:`best_by_median` of the steps to the target (interpolated,
+    :func:`steps_to_target`); the state's rate, ``lr_factor`` times the best, snaps to
+    the nearest rate run for that arm (on a log scale). Rivals are drawn at their best.
     """
     if not isinstance(state, SpeedState):
         raise TypeError(f"state must be a SpeedState, got {type(state).__name__}")
     if isinstance(state.target, bool) or not isinstance(state.target, (int, float)) or \
             not 0 < state.target <= 1:
         raise ValueError(f"target must be a training accuracy in (0, 1], got {state.target!r}")
-    if isinstance(state.lr, bool) or not isinstance(state.lr, (int, float)) or \
-            not state.lr > 0:
-        raise ValueError(f"lr must be a number > 0, got {state.lr!r}")
-    cells = [k for k in runs if k[2] == state.inputs and k[3] == state.depth]
-    acts = sorted({k[0] for k in cells}, key=lambda a: (a != "relu", a))
-    if state.activation not in acts:
-        raise ValueError(f"no runs for activation {state.activation!r} with inputs="
-                         f"{state.inputs!r}, depth={state.depth!r}; have: {acts}")
+    if isinstance(state.lr_factor, bool) or not isinstance(state.lr_factor, (int, float)) \
+            or not state.lr_factor > 0:
+        raise ValueError(f"lr_factor must be a number > 0, got {state.lr_factor!r}")
+    cells = [k for k in runs if k[2] == state.depth]
+    arms = list(dict.fromkeys(k[0] for k in cells))
+    if state.arm not in arms:
+        raise ValueError(f"no runs for arm {state.arm!r} with depth={state.depth!r}; "
+                         f"have: {arms}")
 
-    def lrs(act):
-        return sorted(k[1] for k in cells if k[0] == act)
+    def lrs(arm):
+        return sorted(k[1] for k in cells if k[0] == arm)
 
-    def epochs(act, lr):
-        return [epochs_to_target(h, state.target, interpolate=True)
-                for h in runs[(act, lr, state.inputs, state.depth)]]
+    def steps(arm, lr):
+        return [steps_to_target(h, state.target) for h in runs[(arm, lr, state.depth)]]
 
-    lr = min(lrs(state.activation), key=lambda v: abs(np.log(v) - np.log(state.lr)))
+    def curves(arm, lr):
+        return [_error_curve(h) for h in runs[(arm, lr, state.depth)]]
+
+    def best(arm):
+        return best_by_median({v: steps(arm, v) for v in lrs(arm)})
+
+    wanted = np.log(best(state.arm)[0] * state.lr_factor)
+    lr = min(lrs(state.arm), key=lambda v: abs(np.log(v) - wanted))
     rivals = {}
-    for other in acts:
-        if other != state.activation:
-            best, _ = best_by_median({v: epochs(other, v) for v in lrs(other)})
-            rivals[other] = (best, [_error_curve(h) for h in
-                                    runs[(other, best, state.inputs, state.depth)]])
-    return SpeedResult(state, lr,
-                       [_error_curve(h) for h in runs[(state.activation, lr, state.inputs,
-                                                       state.depth)]],
-                       rivals, float(np.median(epochs(state.activation, lr))),
-                       100 * (1 - state.target))
+    for other in arms:
+        if other != state.arm:
+            rate, median = best(other)
+            rivals[other] = (rate, curves(other, rate), median)
+    return SpeedResult(state, lr, best(state.arm)[0], curves(state.arm, lr), rivals,
+                       float(np.median(steps(state.arm, lr))), 100 * (1 - state.target))
+
+
+# --- One arm of an activation comparison, tuned and run ------------------------------------
+#
+# The rectifier family chapter compares activations arm by arm: each arm gets the init
+# that keeps its signal's variance steady (moments.fixed_point_gain), its own learning
+# rate from a factor-2 grid that must bracket the best validation accuracy (tune_lr), and
+# every seed at every rate trains in one batched pass (models.MLPEnsemble).
+
+__all__ += ["TunedArmState", "TunedArm", "compute_tuned_arm", "never_positive_share"]
+
+
+@dataclass(frozen=True)
+class TunedArmState:
+    """One arm of an activation comparison: its label, the activation and its parameters
+    as (name, value) pairs, the hidden widths (``concatenated``: each layer outputs
+    [f(z), f(−z)], CReLU with ReLU), the weight gain (weight variance × fan_in; None: the
+    activation's :func:`~rectified.moments.fixed_point_gain`), the learning-rate grid
+    (neighbours at most a factor 2 apart), the seeds, and the schedule."""
+
+    label: str
+    activation: str = "relu"
+    params: tuple = ()
+    widths: tuple = (64, 64, 64)
+    concatenated: bool = False
+    gain: float | None = None
+    lrs: tuple = (0.0125, 0.025, 0.05, 0.1, 0.2, 0.4)
+    seeds: tuple = (0, 1, 2, 3, 4)
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: str = "momentum"
+    max_extensions: int = 2
+
+
+@dataclass(frozen=True, eq=False)
+class TunedArm:
+    """Every run of one arm. Arrays are indexed [rate, seed] over ``lrs`` (the grid plus
+    any extension :func:`tune_lr` added, ascending) and ``state.seeds``: validation and
+    test accuracy after training, whether the run diverged, and the share of hidden units
+    never positive on the training inputs (``never_positive_at_init``: before training,
+    one per seed). ``choice`` is the rate with the best median validation accuracy;
+    ``values`` the test accuracy of each seed at that rate; ``gain`` the init used."""
+
+    state: TunedArmState
+    lrs: tuple
+    val_acc: np.ndarray
+    test_acc: np.ndarray
+    diverged: np.ndarray
+    never_positive: np.ndarray
+    never_positive_at_init: np.ndarray
+    choice: LRChoice
+    gain: float
+    n_params: int
+    _nets: dict
+
+    @property
+    def best_lr(self) -> float:
+        return self.choice.best
+
+    def at(self, field: str = "test_acc", lr: float | None = None) -> np.ndarray:
+        """One seed's value per entry of ``field`` at rate ``lr`` (default: the chosen)."""
+        lr = self.best_lr if lr is None else float(lr)
+        if lr not in self.lrs:
+            raise ValueError(f"lr must be one of the rates run, {self.lrs}, got {lr!r}")
+        return getattr(self, field)[self.lrs.index(lr)]
+
+    @property
+    def values(self) -> np.ndarray:
+        """Test accuracy per seed at the chosen rate: what the comparison uses."""
+        return self.at("test_acc")
+
+    def largest_lr(self, min_val_acc: float) -> np.ndarray:
+        """Per seed, the largest rate run whose validation accuracy reached
+        ``min_val_acc`` (0.0 where none did): how large a step the arm tolerates."""
+        ok = self.val_acc >= min_val_acc
+        lrs = np.asarray(self.lrs)[:, None] * ok
+        return lrs.max(axis=0)
+
+    def net(self, seed: int, lr: float | None = None):
+        """The trained MLP of one seed at rate ``lr`` (default: the chosen rate)."""
+        lr = self.best_lr if lr is None else float(lr)
+        if (lr, seed) not in self._nets:
+            raise ValueError(f"no run with lr={lr!r} and seed={seed!r}")
+        ensemble, k = self._nets[lr, seed]
+        return ensemble.member(k)
+
+
+def never_positive_share(model, X) -> np.ndarray:
+    """Per member of an ensemble (or for one MLP, an array of one), the share of hidden
+    units whose pre-activation is ≤ 0 for every row of X: dead units for ReLU, units left
+    on their negative side for the other activations. Rectifier family chapter."""
+    from .models import MLPEnsemble
+
+    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    with torch.no_grad():
+        _, pres, _ = model.forward_hidden(X)
+    if not isinstance(model, MLPEnsemble):
+        pres = [z[None] for z in pres]
+    never = torch.cat([(z <= 0).all(dim=1) for z in pres], dim=-1)
+    return never.float().mean(dim=-1).numpy()
+
+
+def _check_arm_state(state) -> None:
+    if not isinstance(state, TunedArmState):
+        raise TypeError(f"state must be a TunedArmState, got {type(state).__name__}")
+    if len(state.seeds) < 1 or len(set(state.seeds)) != len(state.seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got {state.seeds!r}")
+    if state.gain is not None and not (math.isfinite(state.gain) and state.gain > 0):
+        raise ValueError(f"gain must be a finite number > 0 or None, got {state.gain!r}")
+
+
+def compute_tuned_arm(state: TunedArmState, data, test) -> TunedArm:
+    """Tune and run one arm: MLPs ``data.X_train.shape[1]`` → ``state.widths`` →
+    ``data.n_classes`` trained on ``data.X_train`` with every seed at every rate of the
+    grid (one :class:`~rectified.models.MLPEnsemble`, momentum SGD by default); the rate
+    is chosen by median accuracy on ``data.X_test`` (the validation split), the grid
+    extended by :func:`tune_lr` while the best sits at an edge, and each run is scored on
+    ``test`` = (X, y), which played no part in the choice."""
+    from . import models, moments, train
+
+    _check_arm_state(state)
+    params = dict(state.params)
+    gain = state.gain if state.gain is not None else \
+        moments.fixed_point_gain(state.activation, **params)
+    X_test = torch.as_tensor(np.asarray(test[0]), dtype=torch.float32)
+    y_test = torch.as_tensor(np.asarray(test[1]))
+    n_in, n_out = data.X_train.shape[1], data.n_classes
+    steps = math.ceil(len(data.X_train) / min(state.batch_size, len(data.X_train)))
+    runs, nets, n_params = {}, {}, []
+
+    def build(seed):
+        return models.MLP(n_in, list(state.widths), n_out, activation=state.activation,
+                          init="lecun", init_scale=math.sqrt(gain), seed=seed,
+                          concatenated=state.concatenated, **params)
+
+    def evaluate(lrs):
+        grid = [(float(lr), s) for lr in lrs for s in state.seeds]
+        ensemble = models.MLPEnsemble([build(s) for _, s in grid])
+        if not n_params:
+            n_params.append(sum(p.numel() for p in build(state.seeds[0]).parameters()))
+        born = never_positive_share(ensemble, data.X_train)
+        cfgs = [train.TrainConfig(optimizer=state.optimizer, lr=lr, seed=s,
+                                  epochs=state.epochs, batch_size=state.batch_size,
+                                  record_every=steps * state.epochs, diagnostics=False)
+                for lr, s in grid]
+        hists = train.train(ensemble, data, cfgs)
+        with torch.no_grad():
+            test_acc = (ensemble(X_test).argmax(-1) == y_test).float().mean(-1).numpy()
+        never = never_positive_share(ensemble, data.X_train)
+        for k, ((lr, s), h) in enumerate(zip(grid, hists)):
+            runs[lr, s] = (h.test_acc[-1], float(test_acc[k]), h.diverged, float(never[k]),
+                           float(born[k]))
+            nets[lr, s] = (ensemble, k)
+        return {lr: [runs[lr, s][0] for s in state.seeds] for lr in map(float, lrs)}
+
+    choice = tune_lr(evaluate, state.lrs, lower_is_better=False,
+                     max_extensions=state.max_extensions)
+    lrs = tuple(sorted({lr for lr, _ in runs}))
+
+    def table(i):
+        return np.array([[runs[lr, s][i] for s in state.seeds] for lr in lrs])
+
+    return TunedArm(state, lrs, table(0), table(1), table(2).astype(bool), table(3),
+                    table(4)[0], choice, float(gain), n_params[0], nets)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from torch import nn
 
-from . import compare
+from . import activations, checks, compare
 from .data import Dataset
 from .models import MLP
 from .train import History, TrainConfig, as_tensors, evaluate, train
@@ -125,6 +125,21 @@ class ForgettingState:
     stop_at: float = 0.99
     max_epochs_b: int = 30
     record_every: int | None = None
+
+    def __post_init__(self):
+        if self.activation not in activations.names(include_grouped=True):
+            raise ValueError(f"unknown activation {self.activation!r}; known: "
+                             f"{', '.join(activations.names(include_grouped=True))}")
+        checks.check_int("width", self.width, 1, 4096, "hidden units")
+        checks.check_int("k", self.k, 1, 64, "pieces per unit")
+        checks.check_number("dropout", self.dropout, 0, 1, hi_open=True)
+        checks.check_number("lr", self.lr, 0, lo_open=True)
+        for name in ("epochs", "batch_size", "max_epochs_b"):
+            checks.check_int(name, getattr(self, name), 1)
+        checks.check_number("stop_at", self.stop_at, 0, 1, lo_open=True,
+                            hint="a training accuracy")
+        if self.record_every is not None:
+            checks.check_int("record_every", self.record_every, 1, hint="or None")
 
     def model(self, task: Dataset, seed: int) -> MLP:
         """A fresh network for ``task`` (its inputs and classes), seeded."""

@@ -14,10 +14,12 @@ from typing import Callable
 
 import numpy as np
 
+from . import checks
+
 __all__ = [
     "Dataset", "split", "ring", "xor", "gaussians", "spiral", "moons", "classification_2d",
     "DATASETS_2D", "TARGETS_1D", "regression_1d", "adding_problem", "digits",
-    "ADDING_BASELINE_MSE", "permuted", "digits_pixels",
+    "ADDING_BASELINE_MSE", "permuted", "digits_pixels", "adding_split",
 ]
 
 #: MSE of always predicting 1 on the adding problem: Var(U1 + U2) = 2/12.
@@ -49,28 +51,29 @@ class Dataset:
                 f"test {self.X_test.shape}, {kind})")
 
 
+#: The most examples (or time steps) a generator here draws: ten million rows are far
+#: beyond any chapter and still fit in memory.
+MAX_ROWS = 10_000_000
+
+
 def _check_n(n, name="n", minimum=2) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-        raise TypeError(f"{name} must be an int, got {n!r}")
-    if n < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {n}")
-    return int(n)
+    return checks.check_int(name, n, minimum, MAX_ROWS)
 
 
 def _check_noise(noise) -> float:
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
+    return checks.check_number("noise", noise, 0)
 
 
 def split(X, y, test_fraction: float = 0.25, seed: int = 0, name: str = "",
           n_classes: int | None = None) -> Dataset:
     """Shuffle with ``seed`` and split off ``test_fraction`` of the rows as a test set."""
-    X, y = np.asarray(X), np.asarray(y)
+    X = checks.check_array("X", X, min_rows=2)
+    y = checks.check_array("y", y, min_rows=2)
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
+    checks.check_number("test_fraction", test_fraction, 0, 1, lo_open=True, hi_open=True,
+                        hint="strictly between 0 and 1")
+    seed = checks.check_seed("seed", seed)
     order = np.random.default_rng(seed).permutation(len(X))
     n_test = max(1, int(round(test_fraction * len(X))))
     if n_test >= len(X):
@@ -86,7 +89,7 @@ def ring(n: int = 400, noise: float = 0.05, seed: int = 0):
     """A disk (class 0, radius ≤ 0.5) inside a ring (class 1, radius 0.7–1.0)."""
     n = _check_n(n)
     noise = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     y = np.arange(n) % 2
     r = np.where(y == 0, rng.uniform(0.0, 0.5, n), rng.uniform(0.7, 1.0, n))
     angle = rng.uniform(0, 2 * np.pi, n)
@@ -98,7 +101,9 @@ def xor(n: int = 400, noise: float = 0.05, seed: int = 0, margin: float = 0.05):
     """Points in the four quadrants; class 1 where x₁·x₂ < 0 (the XOR pattern)."""
     n = _check_n(n)
     noise = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    margin = checks.check_number("margin", margin, 0, 1, hi_open=True,
+                                 hint="the gap each side of the axes")
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     X = rng.uniform(margin, 1.0, (n, 2)) * rng.choice([-1.0, 1.0], (n, 2))
     y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
     X = X + noise * rng.standard_normal((n, 2))
@@ -109,7 +114,8 @@ def gaussians(n: int = 400, noise: float = 0.3, seed: int = 0, distance: float =
     """Two isotropic gaussian blobs of std ``noise`` centred ``distance`` apart on the diagonal."""
     n = _check_n(n)
     noise = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    distance = checks.check_number("distance", distance, 0)
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     y = np.arange(n) % 2
     centre = (distance / (2 * np.sqrt(2))) * np.where(y[:, None] == 1, 1.0, -1.0)
     X = centre + noise * rng.standard_normal((n, 2))
@@ -120,7 +126,8 @@ def spiral(n: int = 400, noise: float = 0.05, seed: int = 0, turns: float = 1.5)
     """Two interleaved spirals of ``turns`` revolutions, class 1 rotated by π."""
     n = _check_n(n)
     noise = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    turns = checks.check_number("turns", turns, 0, lo_open=True)
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     y = np.arange(n) % 2
     t = rng.uniform(0.05, 1.0, n)
     angle = 2 * np.pi * turns * t + np.pi * y
@@ -132,7 +139,7 @@ def moons(n: int = 400, noise: float = 0.05, seed: int = 0):
     """Two interleaving half circles, scaled into [-1, 1]²."""
     n = _check_n(n)
     noise = _check_noise(noise)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     y = np.arange(n) % 2
     t = rng.uniform(0, np.pi, n)
     upper = np.c_[np.cos(t), np.sin(t)]
@@ -150,8 +157,9 @@ DATASETS_2D: dict[str, Callable] = {
 def classification_2d(name: str, n: int = 400, noise: float | None = None, seed: int = 0,
                        test_fraction: float = 0.25) -> Dataset:
     """A named 2-D set, split into train and test (``noise=None`` keeps the set's default)."""
-    if name not in DATASETS_2D:
+    if not isinstance(name, str) or name not in DATASETS_2D:
         raise ValueError(f"unknown 2-D dataset {name!r}; known: {', '.join(DATASETS_2D)}")
+    checks.check_seed("seed", seed)
     kwargs = {} if noise is None else {"noise": noise}
     X, y = DATASETS_2D[name](n=n, seed=seed, **kwargs)
     return split(X, y, test_fraction, seed, name=name, n_classes=2)
@@ -169,13 +177,15 @@ TARGETS_1D: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def regression_1d(target: str = "sine", n: int = 200, lo: float = -4.0, hi: float = 4.0,
                   noise: float = 0.0, seed: int = 0, test_fraction: float = 0.25) -> Dataset:
     """Samples x ~ U[lo, hi], y = target(x) + noise·N(0, 1); X has shape (n, 1)."""
-    if target not in TARGETS_1D:
+    if not isinstance(target, str) or target not in TARGETS_1D:
         raise ValueError(f"unknown 1-D target {target!r}; known: {', '.join(TARGETS_1D)}")
     n = _check_n(n)
     noise = _check_noise(noise)
+    lo, hi = checks.check_number("lo", lo), checks.check_number("hi", hi)
+    checks.check_seed("seed", seed)
     if not lo < hi:
         raise ValueError(f"need lo < hi, got lo={lo!r}, hi={hi!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     x = rng.uniform(lo, hi, n)
     y = TARGETS_1D[target](x) + noise * rng.standard_normal(n)
     return split(x[:, None].astype(np.float32), y[:, None].astype(np.float32), test_fraction,
@@ -193,7 +203,11 @@ def adding_problem(n: int = 1000, length: int = 50, seed: int = 0):
     """
     n = _check_n(n, "n", 1)
     length = _check_n(length, "length", 2)
-    rng = np.random.default_rng(seed)
+    if n * length > MAX_ROWS:
+        raise ValueError(f"n * length must be <= {MAX_ROWS} (memory), got n={n}, "
+                         f"length={length}")
+    seed = checks.check_seed("seed", seed)
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
     values = rng.uniform(0, 1, (n, length))
     marks = np.zeros((n, length))
     half = length // 2
@@ -205,6 +219,16 @@ def adding_problem(n: int = 1000, length: int = 50, seed: int = 0):
     X = np.stack([values, marks], axis=-1).astype(np.float32)
     y = (values[rows, first] + values[rows, second])[:, None].astype(np.float32)
     return X, y
+
+
+def adding_split(n: int = 1200, length: int = 50,
+                 test_fraction: float = 1 / 6, seed: int = 0) -> Dataset:
+    """:func:`adding_problem` (n sequences of ``length`` steps, drawn with
+    ``seed``) split into training and test sequences with the same seed.
+    RNN chapter."""
+    X, y = adding_problem(n, length, seed)
+    return split(X, y, test_fraction, seed,
+                 name=f"adding problem, T = {length}")
 
 
 # --- 8×8 digits ---------------------------------------------------------------------------
@@ -243,8 +267,7 @@ def permuted(ds: Dataset, seed: int = 0) -> Dataset:
     """
     if not isinstance(ds, Dataset):
         raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = checks.check_seed("seed", seed)
     perm = np.random.default_rng(seed).permutation(ds.n_features)
 
     def shuffle(X):

@@ -18,12 +18,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import activations, models
+from . import activations, checks, models
 
 __all__ = [
     "pre_activations", "activation_patterns", "dead_mask", "dead_units", "dead_fraction",
     "activation_rate", "all_dead_layer", "gradient_norms", "piecewise_linear_layers", "LineRegions",
-    "regions_along_line", "regions_on_grid", "spectral_radius", "largest_singular_value",
+    "regions_along_line", "regions_on_grid", "max_regions",
+    "arrangement_regions", "regions_in_input_space",
+    "spectral_radius", "largest_singular_value",
     "max_pre_activation", "first_dead_layer", "DEAD_MAP_REMEDIES", "DeadMapState",
     "DeadMapResult", "dead_map_setup", "compute_dead_map",
 ]
@@ -46,6 +48,7 @@ def _check_model(model):
 def pre_activations(model: nn.Module, X) -> list[torch.Tensor]:
     """Each hidden layer's pre-activation over the inputs X, in eval mode."""
     _check_model(model)
+    X = checks.check_array("X", X)
     with models.eval_mode(model):
         _, pres, _ = model.forward_hidden(_as_tensor(X, model))
     return pres
@@ -84,7 +87,10 @@ def gradient_norms(model: nn.Module, X, y, loss: str = "cross_entropy") -> list[
     """
     if loss not in ("cross_entropy", "mse"):
         raise ValueError(f"loss must be 'cross_entropy' or 'mse', got {loss!r}")
-    X = _as_tensor(X, model)
+    X = _as_tensor(checks.check_array("X", X), model)
+    y = checks.check_array("y", y)
+    if len(y) != len(X):
+        raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     if not isinstance(y, torch.Tensor):
         y = torch.as_tensor(np.asarray(y), device=X.device,
                             dtype=torch.int64 if loss == "cross_entropy" else torch.float32)
@@ -154,8 +160,10 @@ def regions_along_line(model: nn.Module, start, end, eps: float = 1e-7) -> LineR
     the float32 precision the weights are stored in).
     """
     layers = piecewise_linear_layers(model)
-    start = np.asarray(start, dtype=float).ravel()
-    end = np.asarray(end, dtype=float).ravel()
+    start = checks.check_array("start", start).astype(float).ravel()
+    end = checks.check_array("end", end).astype(float).ravel()
+    eps = checks.check_number("eps", eps, 0, 1, lo_open=True, hi_open=True,
+                              hint="the smallest gap in t between breakpoints")
     if start.shape != end.shape or start.shape[0] != layers[0][0].shape[1]:
         raise ValueError(f"start and end must be points of the input space "
                          f"(dimension {layers[0][0].shape[1]}), got shapes "
@@ -191,6 +199,11 @@ def activation_patterns(model: nn.Module, X) -> np.ndarray:
     return np.packbits(bits, axis=1)
 
 
+#: The finest grid :func:`regions_on_grid` draws: 2000² points (a few hundred MB of
+#: activation patterns for a net of a few hundred units).
+MAX_GRID_RESOLUTION = 2000
+
+
 @torch.no_grad()
 def regions_on_grid(model: nn.Module, xlim=(-1, 1), ylim=(-1, 1), resolution: int = 200):
     """Distinct activation patterns of a 2-input MLP on a resolution² grid.
@@ -203,6 +216,12 @@ def regions_on_grid(model: nn.Module, xlim=(-1, 1), ylim=(-1, 1), resolution: in
     _check_model(model)
     if not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    checks.check_int("resolution", resolution, 2, MAX_GRID_RESOLUTION)
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        lim = checks.check_array(name, lim, 1)
+        if lim.shape != (2,) or not lim[0] < lim[1]:
+            raise ValueError(f"{name} must be a pair (lo, hi) of finite numbers with "
+                             f"lo < hi, got {tuple(lim.tolist())}")
     xs = np.linspace(*xlim, resolution)
     ys = np.linspace(*ylim, resolution)
     gx, gy = np.meshgrid(xs, ys)
@@ -210,6 +229,109 @@ def regions_on_grid(model: nn.Module, xlim=(-1, 1), ylim=(-1, 1), resolution: in
     _, ids = np.unique(activation_patterns(model, pts), axis=0, return_inverse=True)
     ids = ids.reshape(resolution, resolution)
     return int(ids.max()) + 1, ids
+
+
+# --- Regions of the whole input space (one hidden layer) -----------------
+#
+# A one-hidden-layer ReLU-family MLP switches unit j on one side of the
+# hyperplane w_j·x + b_j = 0, so its activation regions are the regions into
+# which these hyperplanes cut the input space (a hyperplane arrangement).
+
+def max_regions(n_units: int, in_dim: int) -> int:
+    """Most regions n hyperplanes can cut R^d into: Σ_{j=0}^{d} C(n, j)
+    (Zaslavsky 1975), reached exactly when they are in general position; for
+    d = 2, 1 + n + n(n − 1)/2. Why-nonlinearity chapter (regions in 2-D)."""
+    if not isinstance(n_units, (int, np.integer)) \
+            or isinstance(n_units, bool) or n_units < 0:
+        raise ValueError(f"n_units must be an int >= 0, got {n_units!r}")
+    models.check_positive_int("in_dim", in_dim, "the input dimension")
+    return sum(math.comb(int(n_units), j) for j in range(int(in_dim) + 1))
+
+
+def _distinct_count(values: np.ndarray, tol: float) -> int:
+    """How many distinct numbers ``values`` holds, merging neighbours
+    closer than tol·max(1, |value|); ``values`` is not empty."""
+    v = np.sort(values)
+    gaps = np.diff(v) > tol * np.maximum(1.0, np.abs(v[1:]))
+    return int(gaps.sum()) + 1
+
+
+def _orthogonal_complement(unit: np.ndarray) -> np.ndarray:
+    """A d × (d − 1) orthonormal basis of the vectors orthogonal to a unit
+    vector: the other columns of the Householder reflection that maps it
+    onto a coordinate axis."""
+    i = int(np.argmax(np.abs(unit)))
+    v = unit.copy()
+    v[i] += 1.0 if unit[i] >= 0 else -1.0
+    reflection = np.eye(len(unit)) - 2.0 * np.outer(v, v) / (v @ v)
+    return np.delete(reflection, i, axis=1)
+
+
+def _arrangement_regions(normals: np.ndarray, offsets: np.ndarray,
+                         tol: float) -> int:
+    norms = np.linalg.norm(normals, axis=1)
+    keep = norms > tol             # a zero normal is no hyperplane: no cut
+    a, c = normals[keep] / norms[keep, None], offsets[keep] / norms[keep]
+    if len(a) == 0:
+        return 1
+    if a.shape[1] == 1:            # points on a line: one region per point
+        return _distinct_count(-c * a[:, 0], tol) + 1
+    distinct = []                  # the same hyperplane twice cuts once
+    for j in range(len(a)):
+        if not any(np.abs(a[j] - s * a[i]).max() <= tol
+                   and abs(c[j] - s * c[i]) <= tol * max(1.0, abs(c[i]))
+                   for i in distinct for s in (1.0, -1.0)):
+            distinct.append(j)
+    a, c = a[distinct], c[distinct]
+    regions = 1
+    for j in range(len(a)):
+        # Adding hyperplane H_j adds as many regions as the earlier ones cut
+        # H_j into. H_j = {x0 + B u}: x0 its point nearest the origin, B an
+        # orthonormal basis.
+        basis = _orthogonal_complement(a[j])
+        x0 = -c[j] * a[j]
+        regions += _arrangement_regions(a[:j] @ basis, a[:j] @ x0 + c[:j],
+                                        tol)
+    return regions
+
+
+def arrangement_regions(normals, offsets, tol: float = 1e-9) -> int:
+    """Number of regions into which the hyperplanes {x : a_j·x + c_j = 0}
+    (rows a_j of ``normals``, entries c_j of ``offsets``) cut R^d, exactly.
+
+    Deletion and restriction: adding a hyperplane H adds as many regions as
+    the hyperplanes already there cut H into, a count in one dimension
+    fewer; on a line, each distinct point adds one. Parallel, repeated and
+    concurrent hyperplanes are handled (points or hyperplanes closer than
+    ``tol``, relative, count as one), so the result equals
+    :func:`max_regions` only in general position. Why-nonlinearity chapter.
+    """
+    a = np.asarray(normals, dtype=float)
+    c = np.asarray(offsets, dtype=float).ravel()
+    if a.ndim != 2 or a.shape[1] < 1 or a.shape[0] != c.shape[0]:
+        raise ValueError(f"normals must have shape (m, d) with d >= 1 and "
+                         f"offsets shape (m,), got {a.shape} and {c.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(c).all()):
+        raise ValueError("normals and offsets must be finite")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) \
+            or not 0 < tol < 1:
+        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+    return _arrangement_regions(a, c, float(tol))
+
+
+def regions_in_input_space(model: nn.Module, tol: float = 1e-9) -> int:
+    """Exact number of activation regions (on/off patterns of the hidden
+    units) of a one-hidden-layer piecewise-linear MLP over its whole input
+    space: the regions cut by the hyperplanes w_j·x + b_j = 0 of its kinked
+    units (:func:`arrangement_regions`). At most :func:`max_regions`
+    (n_units, in_dim). Why-nonlinearity chapter."""
+    layers = piecewise_linear_layers(model)
+    if len(layers) != 2:
+        raise ValueError(f"regions_in_input_space needs an MLP with one "
+                         f"hidden layer, got {len(layers) - 1} hidden layers")
+    W, b, neg, pos = layers[0]
+    kinked = neg != pos                      # a linear unit has no kink
+    return arrangement_regions(W[kinked], b[kinked], tol)
 
 
 # --- Spectra ------------------------------------------------------------------------------
@@ -263,10 +385,11 @@ def first_dead_layer(X, width: int, depth: int, n_nets: int = 1000, init: str = 
         raise ValueError(f"init must be 'he' or 'asymmetric', got {init!r}")
     for name, v in (("width", width), ("depth", depth), ("n_nets", n_nets)):
         models.check_positive_int(name, v)
-    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    X = torch.as_tensor(np.asarray(checks.check_array("X", X)), dtype=torch.float32)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n_inputs, n_features), got {tuple(X.shape)}")
-    gen = torch.Generator().manual_seed(int(seed))
+    bias_init = checks.check_number("bias_init", bias_init)
+    gen = torch.Generator().manual_seed(checks.check_seed("seed", seed))
     first = torch.zeros(n_nets, dtype=torch.int64)
     h = X.expand(n_nets, *X.shape)                       # (nets, inputs, features)
     for layer in range(1, depth + 1):
@@ -308,6 +431,17 @@ class DeadMapState:
     width: int = 64
     depth: int = 3
     record_every: int = 10
+
+    def __post_init__(self):
+        checks.check_number("lr", self.lr, 0, lo_open=True)
+        if not isinstance(self.remedy, str) or self.remedy not in DEAD_MAP_REMEDIES:
+            raise ValueError(f"unknown remedy {self.remedy!r}; known: "
+                             f"{', '.join(DEAD_MAP_REMEDIES)}")
+        checks.check_int("epochs", self.epochs, 1, 1000)
+        checks.check_seed("seed", self.seed)
+        checks.check_int("width", self.width, 1, 4096)
+        checks.check_int("depth", self.depth, 1, 64)
+        checks.check_int("record_every", self.record_every, 1)
 
 
 @dataclass(frozen=True, eq=False)

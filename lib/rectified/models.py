@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import activations
+from . import activations, checks
 
 __all__ = [
     "INITS", "resolve_device", "eval_mode", "check_positive_int", "draw_init", "init_linear_",
     "MLP", "MLPEnsemble", "Maxout", "SmallCNN", "ElmanRNN", "relu_interpolant", "check_knots",
-    "generator",
+    "generator", "Ensemble", "ElmanEnsemble", "RAI_SIGMA",
 ]
 
 #: Weight initialisations. fan_in = n inputs of the layer, fan_out = n outputs.
@@ -37,13 +37,12 @@ INITS = {
                   "per unit among its weights and bias, the rest "
                   "N(0, 0.6007²/fan_in)",
 }
-
-
 #: The randomised asymmetric init's Gaussian scale: its other entries are
 #: N(0, σ²) with σ = RAI_SIGMA / √fan_in, as in Lu et al.'s (2019) examples.
 RAI_SIGMA = 0.6007
 _RECURRENT_INITS = ("gaussian", "identity", "orthogonal")
 _BATCHNORM = (None, "before", "after")
+_DROPOUT_KINDS = ("standard", "alpha")
 
 
 def resolve_device(device: str | torch.device = "cpu") -> torch.device:
@@ -64,9 +63,7 @@ def generator(seed: int) -> torch.Generator:
     """A fresh torch generator seeded with ``seed`` (an int): every model here draws its
     initial weights from one, so the same seed gives the same weights. Models and the RNN
     chapter's LSTM (recurrence)."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    return torch.Generator().manual_seed(int(seed))
+    return torch.Generator().manual_seed(checks.check_seed("seed", seed))
 
 
 def draw_init(scheme: str, fan_out: int, fan_in: int, gen: torch.Generator,
@@ -144,8 +141,9 @@ def _check_widths(widths) -> list[int]:
         widths = [widths]
     widths = list(widths)
     bad = [w for w in widths if not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1]
-    if bad:
-        raise ValueError(f"hidden widths must be positive ints, got {widths!r}")
+    if bad or not widths:
+        raise ValueError(f"hidden widths must be a non-empty list of positive ints, "
+                         f"got {widths!r}")
     return [int(w) for w in widths]
 
 
@@ -155,7 +153,9 @@ class Maxout(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, k: int = 2, bias: bool = True):
         super().__init__()
-        activations.check_groups(out_features * k, k)
+        check_positive_int("in_features", in_features)
+        check_positive_int("out_features", out_features)
+        k = activations.check_groups(out_features * checks.check_int("k", k, 1), k)
         self.k = k
         self.linear = nn.Linear(in_features, out_features * k, bias=bias)
 
@@ -171,12 +171,18 @@ class MLP(nn.Module):
     activation (``slope``, ``alpha``, ``grad_at_zero`` ...). ``batchnorm`` puts a
     BatchNorm1d ``"before"`` or ``"after"`` each hidden activation; ``dropout`` drops
     hidden outputs with that probability during training.
+
+    ``dropout_kind="alpha"`` uses alpha dropout instead (``nn.AlphaDropout``, Klambauer et
+    al. 2017), which keeps a SELU net's mean 0 and variance 1. ``concatenated=True`` makes
+    each hidden layer output ``[f(z), f(−z)]``, twice its width: with ReLU this is CReLU
+    (Shang et al. 2016), and the next layer's fan-in doubles. Rectifier family chapter.
     """
 
     def __init__(self, in_features: int, widths: Sequence[int] | int, out_features: int,
                  activation: str = "relu", init: str = "he", bias_init: float = 0.0,
                  init_scale: float = 1.0, batchnorm: str | None = None, k: int = 2,
-                 dropout: float = 0.0, seed: int = 0, device: str = "cpu", **act_params):
+                 dropout: float = 0.0, seed: int = 0, device: str = "cpu",
+                 concatenated: bool = False, dropout_kind: str = "standard", **act_params):
         super().__init__()
         widths = _check_widths(widths)
         check_positive_int("in_features", in_features)
@@ -185,9 +191,19 @@ class MLP(nn.Module):
             raise ValueError(f"batchnorm must be one of {_BATCHNORM}, got {batchnorm!r}")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; known inits: {', '.join(INITS)}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
-        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        checks.check_number("dropout", dropout, 0, 1, hi_open=True)
+        checks.check_number("bias_init", bias_init)
+        checks.check_int("k", k, 1)
+        checks.check_seed("seed", seed)
+        checks.check_number("init_scale", init_scale, 0, lo_open=True)
+        if dropout_kind not in _DROPOUT_KINDS:
+            raise ValueError(f"dropout_kind must be one of {_DROPOUT_KINDS}, "
+                             f"got {dropout_kind!r}")
+        if not isinstance(concatenated, bool):
+            raise TypeError(f"concatenated must be a bool, got {concatenated!r}")
+        drop = nn.AlphaDropout if dropout_kind == "alpha" else nn.Dropout
+        self.dropout = drop(dropout) if dropout else nn.Identity()
+        self.concatenated = concatenated
         self.activation = activation
         self.act_params = dict(act_params)
         self.widths = widths
@@ -196,6 +212,10 @@ class MLP(nn.Module):
         grouped = {"k": k} if "k" in activations.parameters(activation) else {}
         act = activations.get(activation, **grouped, **act_params)   # validates, clearly
         self.k = act.pieces
+        if concatenated and self.k > 1:
+            raise ValueError("concatenated=True takes an element-wise activation, "
+                             f"got {activation!r} with k={self.k}")
+        doubled = 2 if concatenated else 1
         self.linears = nn.ModuleList()
         self.acts = nn.ModuleList()
         self.norms = nn.ModuleList()
@@ -203,9 +223,10 @@ class MLP(nn.Module):
         for w in widths:
             self.linears.append(nn.Linear(fan_in, w * self.k))
             self.acts.append(activations.torch_module(act, num_parameters=w))
-            self.norms.append(nn.BatchNorm1d(w * self.k if batchnorm == "before" else w)
+            self.norms.append(nn.BatchNorm1d(w * self.k if batchnorm == "before"
+                                             else w * doubled)
                               if batchnorm else nn.Identity())
-            fan_in = w
+            fan_in = w * doubled
         self.out = nn.Linear(fan_in, out_features)
         gen = generator(seed)
         for layer in self.weight_layers:
@@ -215,17 +236,19 @@ class MLP(nn.Module):
 
     @classmethod
     def from_weights(cls, weights: Sequence[tuple], activation: str = "relu",
-                     **act_params) -> "MLP":
+                     concatenated: bool = False, **act_params) -> "MLP":
         """Build an MLP with hand-set weights: a list of (W, b) with W of shape (out, in),
-        the last pair being the output layer."""
+        the last pair being the output layer (``concatenated``: each layer's input is
+        twice the previous layer's output)."""
         if len(weights) < 2:
             raise ValueError("from_weights needs at least one hidden layer and an output layer")
         shapes = [np.shape(W) for W, _ in weights]
+        doubled = 2 if concatenated else 1
         for (a, b) in zip(shapes, shapes[1:]):
-            if a[0] != b[1]:
+            if a[0] * doubled != b[1]:
                 raise ValueError(f"weight shapes do not chain: {shapes}")
         net = cls(shapes[0][1], [s[0] for s in shapes[:-1]], shapes[-1][0], activation,
-                  **act_params)
+                  concatenated=concatenated, **act_params)
         with torch.no_grad():
             for layer, (W, b) in zip(net.weight_layers, weights):
                 layer.weight.copy_(torch.as_tensor(np.asarray(W), dtype=torch.float32))
@@ -241,7 +264,7 @@ class MLP(nn.Module):
             if self.batchnorm == "before":
                 z = norm(z)
             pres.append(z)
-            h = act(z)
+            h = torch.cat([act(z), act(-z)], dim=-1) if self.concatenated else act(z)
             if self.batchnorm == "after":
                 h = norm(h)
             posts.append(h)
@@ -257,13 +280,43 @@ class MLP(nn.Module):
         return [*self.linears, self.out]
 
 
-class MLPEnsemble(nn.Module):
+class Ensemble(nn.Module):
+    """Base of the models that stack K members' parameters along a leading
+    axis, so that one batched product evaluates all members:
+    :func:`rectified.train.train` trains each member with its own config.
+
+    A subclass keeps ``weights`` (weight tensors) and ``biases`` as parameter
+    lists, every tensor of shape (K, ...) with at least 3 dimensions, and
+    defines ``forward_hidden(x, members=None)`` -> (output (K, B, out),
+    pre-activations, hidden outputs). Why-ReLU, dying ReLU, rectifier family,
+    why-nonlinearity and RNN chapters.
+    """
+
+    def __len__(self) -> int:
+        return self.weights[0].shape[0]
+
+    def forward(self, x, members=None):
+        return self.forward_hidden(x, members)[0]
+
+    def _select(self, members):
+        """(weights, biases) of the chosen members (None: all), in order."""
+        weights, biases = list(self.weights), list(self.biases)
+        if members is None:
+            return weights, biases
+        index = torch.as_tensor(members, dtype=torch.long,
+                                device=weights[0].device)
+        return [w[index] for w in weights], [b[index] for b in biases]
+
+
+class MLPEnsemble(Ensemble):
     """K MLPs of one shape and activation whose weights are stacked along a leading member
     axis, so that one ``torch.matmul`` evaluates all of them: a seed × learning-rate grid
     trained at about the cost of one run (:func:`rectified.train.train`).
 
     Member k starts as ``mlps[k]`` (any init and seed). Supports MLPs without batch norm or
-    dropout whose activation is a fixed function (not maxout or the learned PReLU).
+    dropout, with any element-wise activation (not maxout), concatenated or not. PReLU's
+    learned slopes, one per unit and member, are the parameter list ``slopes`` (shape
+    (K, 1, width) per hidden layer; empty for other activations).
     Why-ReLU part 2, dying ReLU, rectifier family and why-nonlinearity chapters.
 
         >>> ens = MLPEnsemble([MLP(64, [32], 10, "tanh", seed=s) for s in range(3)])
@@ -280,18 +333,26 @@ class MLPEnsemble(nn.Module):
             if not isinstance(m, MLP):
                 raise TypeError(f"members must be rectified.models.MLP, got {type(m).__name__}")
             if m.batchnorm or not isinstance(m.dropout, nn.Identity) or \
-                    m.activation in ("maxout", "prelu"):
+                    m.activation == "maxout":
                 raise ValueError("MLPEnsemble supports MLPs without batch norm or dropout and "
-                                 f"with a fixed activation; got activation={m.activation!r}, "
-                                 f"batchnorm={m.batchnorm!r}, dropout={m.dropout!r}")
+                                 f"with an element-wise activation; got activation="
+                                 f"{m.activation!r}, batchnorm={m.batchnorm!r}, "
+                                 f"dropout={m.dropout!r}")
             shape = [tuple(p.shape) for p in m.parameters()]
             if shape != [tuple(p.shape) for p in first.parameters()] or \
-                    m.activation != first.activation or m.act_params != first.act_params:
+                    m.activation != first.activation or m.act_params != first.act_params \
+                    or m.concatenated != first.concatenated:
                 raise ValueError("all members must have the same widths and activation")
         self.activation = first.activation
         self.act_params = dict(first.act_params)
         self.act = activations.get(first.activation, **first.act_params)
+        self.concatenated = first.concatenated
         self.widths = list(first.widths)
+        self.slopes = nn.ParameterList(
+            nn.Parameter(torch.stack([m.acts[i].weight.detach()[None, :].clone()
+                                      for m in mlps]))
+            for i in range(len(self.widths))) if self.activation == "prelu" else \
+            nn.ParameterList()
         layers = [m.weight_layers for m in mlps]          # per member, input side first
         # weights stored as (K, fan_in, fan_out) so that h @ W maps (K, B, in) → (K, B, out)
         self.weights = nn.ParameterList(
@@ -301,9 +362,6 @@ class MLPEnsemble(nn.Module):
             nn.Parameter(torch.stack([ls[i].bias.detach()[None, :].clone() for ls in layers]))
             for i in range(len(layers[0])))
 
-    def __len__(self) -> int:
-        return self.weights[0].shape[0]
-
     def forward_hidden(self, x, members=None):
         """x of shape (B, in), shared by all members, or (K, B, in) → (output (K, B, out),
         [pre-activation per hidden layer], [output per hidden layer]), each (K, B, width).
@@ -311,20 +369,25 @@ class MLPEnsemble(nn.Module):
         ``members`` (indices) evaluates only those members, in that order: K = len(members).
         """
         weights, biases = list(self.weights), list(self.biases)
+        slopes = list(self.slopes) or [None] * len(self.widths)
         if members is not None:
             index = torch.as_tensor(members, dtype=torch.long, device=weights[0].device)
             weights, biases = [w[index] for w in weights], [b[index] for b in biases]
+            slopes = [a if a is None else a[index] for a in slopes]
         pres, posts = [], []
         h = x
-        for W, b in zip(weights[:-1], biases[:-1]):
+        for W, b, a in zip(weights[:-1], biases[:-1], slopes):
             z = _stacked_matmul(h, W) + b
             pres.append(z)
-            h = self.act.torch(z)
+            h = self._act(z, a)
+            if self.concatenated:
+                h = torch.cat([h, self._act(-z, a)], dim=-1)
             posts.append(h)
         return _stacked_matmul(h, weights[-1]) + biases[-1], pres, posts
 
-    def forward(self, x, members=None):
-        return self.forward_hidden(x, members)[0]
+    def _act(self, z, slopes):
+        """The activation; PReLU with each member's own slopes (K, 1, width)."""
+        return self.act.torch(z) if slopes is None else torch.where(z > 0, z, slopes * z)
 
     def member(self, k: int) -> MLP:
         """Member k as a stand-alone MLP with the ensemble's current weights."""
@@ -332,7 +395,12 @@ class MLPEnsemble(nn.Module):
             raise IndexError(f"member index {k} out of range for an ensemble of {len(self)}")
         W = [w[k].detach().T.cpu().numpy().astype(np.float64) for w in self.weights]
         b = [bb[k, 0].detach().cpu().numpy().astype(np.float64) for bb in self.biases]
-        return MLP.from_weights(list(zip(W, b)), self.activation, **self.act_params)
+        net = MLP.from_weights(list(zip(W, b)), self.activation, self.concatenated,
+                               **self.act_params)
+        with torch.no_grad():
+            for act, a in zip(net.acts, self.slopes):
+                act.weight.copy_(a[k, 0])
+        return net
 
 
 def _stacked_matmul(h, W):
@@ -400,6 +468,8 @@ class ElmanRNN(nn.Module):
             raise ValueError(f"unknown recurrent_init {recurrent_init!r}; "
                              f"known: {', '.join(_RECURRENT_INITS)}")
         _check_widths([input_size, hidden_size, output_size])
+        checks.check_number("scale", scale, 0)
+        checks.check_number("input_scale", input_scale, 0)
         self.act = activations.get(activation)
         self.activation = activation
         self.hidden_size = hidden_size
@@ -441,6 +511,91 @@ class ElmanRNN(nn.Module):
         return [self.W_in, self.W_rec, self.out]
 
 
+class ElmanEnsemble(Ensemble):
+    """K Elman RNNs of one size and activation, stacked so that one batched
+    product per time step runs all of them: h_t = act(W_in x_t + W h_{t−1} + b)
+    for every member at once. A seed × learning-rate grid of RNNs trains as one
+    run (:func:`rectified.train.train`, one config per member).
+
+    Member k starts as ``rnns[k]`` (any recurrent init and seed). RNN chapter.
+
+        >>> ens = ElmanEnsemble([ElmanRNN(2, 32, 1, seed=s) for s in range(5)])
+        >>> ens(X).shape                   # X (B, T, 2) -> (5, B, 1)
+    """
+
+    def __init__(self, rnns: Sequence[ElmanRNN]):
+        super().__init__()
+        rnns = list(rnns)
+        if not rnns:
+            raise ValueError("ElmanEnsemble needs at least one ElmanRNN")
+        for r in rnns:
+            if not isinstance(r, ElmanRNN):
+                raise TypeError(f"members must be rectified.models.ElmanRNN, "
+                                f"got {type(r).__name__}")
+        first = rnns[0]
+        shape = [tuple(p.shape) for p in first.parameters()]
+        for r in rnns:
+            if [tuple(p.shape) for p in r.parameters()] != shape or \
+                    r.activation != first.activation:
+                raise ValueError("all members must have the same sizes and "
+                                 "activation")
+        self.activation = first.activation
+        self.act = first.act
+        self.hidden_size = first.hidden_size
+
+        def stack(get):
+            return nn.Parameter(torch.stack([get(r).detach().clone()
+                                             for r in rnns]))
+
+        # stored transposed, (K, fan_in, fan_out), so that h @ W maps
+        # (K, B, in) to (K, B, out); biases as (K, 1, out)
+        self.weights = nn.ParameterList([
+            stack(lambda r: r.W_in.T), stack(lambda r: r.W_rec.T),
+            stack(lambda r: r.out.weight.T)])
+        self.biases = nn.ParameterList([
+            stack(lambda r: r.b[None]), stack(lambda r: r.out.bias[None])])
+
+    def forward_hidden(self, x, members=None):
+        """x of shape (B, T, in), shared by all members, or (K, B, T, in) ->
+        (output (K, B, out), [], []): a recurrent net records no layers.
+
+        ``members`` (indices) runs only those members, in that order.
+        """
+        (W_in, W_rec, W_out), (b, b_out) = self._select(members)
+        if x.dim() not in (3, 4):
+            raise ValueError(f"x must have shape (batch, time, input) or "
+                             f"(members, batch, time, input), "
+                             f"got {tuple(x.shape)}")
+        k = W_in.shape[0]
+        if x.dim() == 3:
+            x = x.expand(k, *x.shape)
+        # time first, (T, K, B, n), so that each step's slice is contiguous
+        drive = torch.matmul(x.permute(2, 0, 1, 3), W_in) + b
+        h = x.new_zeros(k, x.shape[1], self.hidden_size)
+        # unbind: one backward for all steps (indexing drive[t] would build
+        # a full-size gradient at every step)
+        for d in drive.unbind(0):
+            h = self.act.torch(d + torch.bmm(h, W_rec))
+        return torch.bmm(h, W_out) + b_out, [], []
+
+    def member(self, k: int) -> ElmanRNN:
+        """Member k as a stand-alone ElmanRNN with the ensemble's weights."""
+        if not 0 <= k < len(self):
+            raise IndexError(f"member index {k} out of range for an "
+                             f"ensemble of {len(self)}")
+        (W_in, W_rec, W_out), (b, b_out) = self.weights, self.biases
+        net = ElmanRNN(W_in.shape[1], self.hidden_size, W_out.shape[2],
+                       activation=self.activation,
+                       device=str(W_in.device))
+        with torch.no_grad():
+            net.W_in.copy_(W_in[k].T)
+            net.W_rec.copy_(W_rec[k].T)
+            net.b.copy_(b[k, 0])
+            net.out.weight.copy_(W_out[k].T)
+            net.out.bias.copy_(b_out[k, 0])
+        return net
+
+
 def check_knots(knots, values) -> tuple[np.ndarray, np.ndarray]:
     """Knots (strictly increasing) and the values there, as float64 arrays of equal length."""
     k = np.asarray(knots, dtype=np.float64)
@@ -448,6 +603,8 @@ def check_knots(knots, values) -> tuple[np.ndarray, np.ndarray]:
     if k.ndim != 1 or k.shape != v.shape or len(k) < 2:
         raise ValueError(f"knots and values must be 1-D of equal length >= 2, "
                          f"got shapes {k.shape} and {v.shape}")
+    checks.check_array("knots", k)
+    checks.check_array("values", v)
     if np.any(np.diff(k) <= 0):
         raise ValueError("knots must be strictly increasing")
     return k, v

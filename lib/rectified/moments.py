@@ -18,7 +18,8 @@ import torch
 
 from . import activations, models
 
-__all__ = ["gaussian_moments", "variance_map", "layer_moments", "deep_moments", "INIT_GAIN"]
+__all__ = ["gaussian_moments", "variance_map", "layer_moments", "deep_moments", "INIT_GAIN",
+           "fixed_point_gain"]
 
 #: Weight variance × fan_in of each initialisation with zero-mean Gaussian weights.
 INIT_GAIN = {"lecun": 1.0, "he": 2.0}
@@ -77,14 +78,30 @@ def variance_map(activation, depth: int, q0: float = 1.0, gain: float | str = 2.
     return np.asarray(q)
 
 
+def fixed_point_gain(activation, q: float = 1.0, **params) -> float:
+    """The weight gain g (weight variance × fan_in) that makes ``q`` a fixed point of
+    :func:`variance_map`: g = q / E[f(z)²], z ~ N(0, q).
+
+    For ReLU it is 2 (He's init), for Leaky ReLU with slope a it is 2/(1 + a²) (He et al.'s
+    init for PReLU), for SELU 1 (LeCun's); for ELU, GELU, SiLU and softplus it is the init
+    that keeps a unit-variance signal at variance 1 layer after layer. Rectifier family
+    chapter (each activation's initialisation).
+    """
+    q = _check_var(q, "q")
+    m, v = _moments(_act(activation, params), 0.0, q, *_grid())
+    return q / (v + m * m)
+
+
 @torch.no_grad()
-def layer_moments(model, X) -> tuple[np.ndarray, np.ndarray]:
+def layer_moments(model, X, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(mean, variance) of each hidden layer's output over all inputs and units, measured
-    by one forward pass of ``model`` (an MLP) on X."""
+    by one forward pass of ``model`` (an MLP) on X; ``training=True`` runs it in training
+    mode, so that dropout acts (seed torch's generator first for repeatable masks)."""
     if not hasattr(model, "forward_hidden"):
         raise TypeError(f"model must expose forward_hidden (an MLP), got {type(model).__name__}")
     X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
     with models.eval_mode(model):
+        model.train(training)
         _, _, posts = model.forward_hidden(X)
     means = np.array([float(h.mean()) for h in posts])
     variances = np.array([float(h.var(unbiased=False)) for h in posts])
@@ -93,14 +110,21 @@ def layer_moments(model, X) -> tuple[np.ndarray, np.ndarray]:
 
 def deep_moments(activation: str, depth: int = 50, width: int = 256, n: int = 512,
                  init: str = "he", input_mean: float = 0.0, input_var: float = 1.0,
-                 seed: int = 0, **params) -> tuple[np.ndarray, np.ndarray]:
+                 seed: int = 0, dropout: float = 0.0, dropout_kind: str = "standard",
+                 **params) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of each layer's output in a random MLP of ``depth`` hidden layers
     of ``width`` units (zero biases, ``init`` weights, seed ``seed``) fed n inputs with
-    i.i.d. N(input_mean, input_var) entries. Entry 0 is the input itself."""
+    i.i.d. N(input_mean, input_var) entries. Entry 0 is the input itself.
+
+    ``dropout`` > 0 drops that share of every layer's outputs on the way to the next layer
+    (``dropout_kind`` "standard" or "alpha", :class:`~rectified.models.MLP`), with masks
+    drawn from ``seed``; a layer's entry is its output before its own dropout."""
     input_var = _check_var(input_var, "input_var")
     net = models.MLP(width, [width] * depth, 1, activation=activation, init=init, seed=seed,
-                     **params)
+                     dropout=dropout, dropout_kind=dropout_kind, **params)
     rng = np.random.default_rng(seed)
     X = input_mean + math.sqrt(input_var) * rng.standard_normal((n, width))
-    means, variances = layer_moments(net, X)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        means, variances = layer_moments(net, X, training=dropout > 0)
     return (np.concatenate([[X.mean()], means]), np.concatenate([[X.var()], variances]))

@@ -15,7 +15,9 @@ Maxout chapter.
 Two experiments draw these functions (``compute_x(state) -> result``, drawn by
 ``plots.draw_x``): :func:`compute_interpolant`, a sum of n ReLU units through n + 1 knots
 (introduction), and :func:`compute_maxout_fit`, one or two maxout units fitted to a target
-(maxout chapter).
+(maxout chapter). :func:`random_feature_fit` fits a target by random hidden
+units of any activation, only the output weights trained (why-nonlinearity
+chapter).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import data, models
+from . import activations, checks, data, models
 
-__all__ = ["TARGETS", "max_of_lines", "chords", "convex_lines", "dc_split", "best_convex_fit",
+__all__ = ["TARGETS", "MAX_INTERPOLANT_UNITS", "max_of_lines", "chords", "convex_lines",
+           "dc_split", "best_convex_fit",
            "MaxoutFit", "fit_maxout_1d", "InterpolantState", "InterpolantResult",
-           "compute_interpolant", "MaxoutFitState", "MaxoutFitResult", "compute_maxout_fit"]
+           "compute_interpolant", "MaxoutFitState", "MaxoutFitResult",
+           "compute_maxout_fit", "RandomFeatureFit", "random_feature_fit"]
 
 #: Targets on [-3, 3] for the maxout approximation experiments: two convex, one not.
 TARGETS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -231,6 +235,10 @@ def fit_maxout_1d(x, y, k: int, difference: bool = False, iters: int = 50) -> Ma
 
 # --- The introduction's experiment: a sum of ReLUs bends a line into a curve ---------------
 
+#: The most ReLU units an :class:`InterpolantState` may ask for (a widget shows up to 40).
+MAX_INTERPOLANT_UNITS = 512
+
+
 @dataclass(frozen=True)
 class InterpolantState:
     """How many ReLU units approximate which target of :data:`rectified.data.TARGETS_1D` on
@@ -240,6 +248,16 @@ class InterpolantState:
     n_units: int = 4
     lo: float = -4.0
     hi: float = 4.0
+
+    def __post_init__(self):
+        if not isinstance(self.target, str) or self.target not in data.TARGETS_1D:
+            raise ValueError(f"unknown target {self.target!r}; "
+                             f"known: {', '.join(data.TARGETS_1D)}")
+        checks.check_int("n_units", self.n_units, 1, MAX_INTERPOLANT_UNITS)
+        lo, hi = checks.check_number("lo", self.lo), checks.check_number("hi", self.hi)
+        if not lo < hi:
+            raise ValueError(f"lo and hi must be finite numbers with lo < hi, "
+                             f"got lo={self.lo!r}, hi={self.hi!r}")
 
 
 @dataclass(frozen=True)
@@ -297,6 +315,12 @@ class MaxoutFitState:
     k: int = 4
     difference: bool = False
 
+    def __post_init__(self):
+        if not isinstance(self.target, str) or self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}; known: {', '.join(TARGETS)}")
+        checks.check_int("k", self.k, 1, 64, "pieces per unit")
+        checks.check_type("difference", self.difference, (bool, np.bool_), "a bool")
+
 
 @dataclass(frozen=True)
 class MaxoutFitResult:
@@ -335,3 +359,78 @@ def compute_maxout_fit(state: MaxoutFitState) -> MaxoutFitResult:
         pieces=tuple(lines[:, :1] * x + lines[:, 1:] for lines in unit_lines),
         units=tuple(max_of_lines(x, lines) for lines in unit_lines),
         approx=fit(x), rms_error=fit.rms_error(x, y))
+
+
+# --- Why-nonlinearity chapter: random hidden units, output weights fitted --
+
+@dataclass(frozen=True)
+class RandomFeatureFit:
+    """A least-squares fit by random hidden units
+    (:func:`random_feature_fit`): the inputs ``x``, the target and the fit
+    there, each unit's switch point −b_j/w_j (``kinks``), the interval, and
+    the largest error max|fit − target|."""
+
+    x: np.ndarray
+    target_y: np.ndarray
+    y: np.ndarray
+    kinks: np.ndarray
+    interval: tuple
+    max_error: float
+
+    @property
+    def largest_gap(self) -> float:
+        """The longest stretch of the interval with no switch point in it:
+        for ReLU units the longest straight piece of the fit."""
+        lo, hi = self.interval
+        inside = np.sort(self.kinks[(self.kinks > lo) & (self.kinks < hi)])
+        return float(np.diff(np.r_[lo, inside, hi]).max())
+
+
+def random_feature_fit(activation, n_units: int, seed: int = 0,
+                       scale: float = 1.0, target: str = "sine",
+                       interval=(-4.0, 4.0),
+                       n_points: int = 401) -> RandomFeatureFit:
+    """Fit a target of :data:`rectified.data.TARGETS_1D` on ``interval`` by
+    Σ_j v_j φ(w_j x + b_j) + v_0 with random, fixed hidden units and
+    least-squares output weights v: w_j = scale·N(0, 1), switch points
+    k_j = −b_j/w_j uniform on the interval.
+
+    ``activation`` is a registry name or any callable φ (e.g.
+    ``np.square``). Only the output layer is fitted, so the result shows
+    what the activation allows, not what training finds. Why-nonlinearity
+    chapter (universal approximation).
+    """
+    phi = (activations.get(activation) if isinstance(activation, str)
+           else activation)
+    if not callable(phi):
+        raise TypeError(f"activation must be a registry name or a callable, "
+                        f"got {activation!r}")
+    models.check_positive_int("n_units", n_units)
+    models.check_positive_int("n_points", n_points, "points on the interval")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    if isinstance(scale, bool) or not isinstance(scale, Real) \
+            or not 0 < scale < np.inf:
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    if target not in data.TARGETS_1D:
+        raise ValueError(f"unknown target {target!r}; "
+                         f"known: {', '.join(data.TARGETS_1D)}")
+    lo, hi = (float(v) for v in interval)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"interval must be (lo, hi) with finite lo < hi, "
+                         f"got {interval!r}")
+    rng = np.random.default_rng(seed)
+    w = scale * rng.standard_normal(n_units)
+    kinks = rng.uniform(lo, hi, n_units)
+    x = np.linspace(lo, hi, n_points)
+    features = np.c_[phi(np.outer(x, w) - w * kinks), np.ones_like(x)]
+    y_target = data.TARGETS_1D[target](x)
+    # least squares by the SVD (LAPACK gelsd, as numpy.linalg.lstsq), float64
+    coef = torch.linalg.lstsq(torch.from_numpy(features),
+                              torch.from_numpy(y_target)[:, None],
+                              driver="gelsd").solution.numpy().ravel()
+    y = features @ coef
+    return RandomFeatureFit(x=x, target_y=y_target, y=y, kinks=kinks,
+                            interval=(lo, hi),
+                            max_error=float(np.abs(y - y_target).max()))

@@ -610,37 +610,116 @@ def draw_dead_map(result, axes=None):
 
 
 def draw_training_speed(result, ax=None):
-    """Training error against epochs for every seed of one grid cell, the target line and,
-    dashed, the other activations at their own best learning rate; the median epochs to
-    the target in the title. Draws :func:`rectified.compare.compute_training_speed`.
-    Why-ReLU part 2 chapter."""
+    """Training error against steps for every seed of one cell of the speed race, the
+    target line and, dashed, the other arms at their own best learning rate; the median
+    steps to the target in the title. Draws
+    :func:`rectified.compare.compute_training_speed`. Why-ReLU part 2 chapter."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.6, 3.9))
+        _, ax = plt.subplots(figsize=(8.6, 4.2))
     s = result.state
-    for other, (best, curves) in result.rivals.items():
-        for i, (epoch, error) in enumerate(curves):
-            ax.plot(epoch, error, color=color(other), lw=1, ls="--", alpha=0.7,
-                    label=f"{other}, its best lr {best:g}" if i == 0 else None)
-    for i, (epoch, error) in enumerate(result.curves):
-        ax.plot(epoch, error, color=color(s.activation), lw=2,
-                label=(f"{s.activation}, lr {result.lr:g} ({len(result.curves)} seeds)"
+    for j, (other, (best, curves, median)) in enumerate(result.rivals.items()):
+        style = ("--", ":", "-.")[j % 3]
+        reached = f"{median:.0f} steps" if np.isfinite(median) else "never"
+        for i, (steps, error) in enumerate(curves):
+            ax.plot(steps, error, color=color(other.split(" ")[0], j), lw=1, ls=style,
+                    alpha=0.6,
+                    label=f"{other}, lr {best:g}: {reached}" if i == 0 else None)
+    for i, (steps, error) in enumerate(result.curves):
+        ax.plot(steps, error, color=color(s.arm.split(" ")[0]), lw=2.2,
+                label=(f"{s.arm}, lr {result.lr:g} ({len(result.curves)} seeds)"
                        if i == 0 else None))
     ax.axhline(result.target_error, color="k", lw=1, ls=":",
                label=f"target: {result.target_error:g}% error")
-    verdict = (f"median {result.median_epochs:.1f} epochs to target"
-               if np.isfinite(result.median_epochs) else "median seed misses the target")
+    verdict = (f"median {result.median_steps:.0f} steps to the target"
+               if np.isfinite(result.median_steps) else "median seed misses the target")
     ax.set_yscale("log")
     ax.set_ylim(1, 100)
     ticks = [1, 2, 5, 10, 20, 50, 100]
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_yticks([], minor=True)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel("training step")
     ax.set_ylabel("training error (%)")
     depth = f"{s.depth} hidden layer{'s' if s.depth > 1 else ''}"
-    ax.set_title(f"{s.activation}, lr {result.lr:g} ({s.inputs}, {depth}):\n{verdict}",
-                 fontsize=12)
-    ax.legend(loc="lower left", fontsize=9)
+    ax.set_title(f"{s.arm}, {depth}, lr {result.lr:g} (its best {result.best_lr:g}):"
+                 f"\n{verdict}", fontsize=12)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=10.5)
     return ax.figure
 
 
 __all__ += ["draw_fit", "draw_boundary", "draw_dead_map", "draw_training_speed"]
+
+
+# --- The adding problem (RNN chapter) ----------------------------------------
+
+def draw_adding(results, axes=None, colors=None, baseline=None):
+    """Left: each arm's test MSE during training at its chosen learning rate
+    (every seed thin, the median thick); right: the final test MSE per seed
+    with median and bootstrap interval (:func:`draw_arms`). ``results`` are
+    :func:`rectified.recurrence.compute_adding` results; ``baseline`` draws
+    the always-answer-1 error as a dashed line. RNN chapter."""
+    from .compare import arm
+
+    fig, axes = _new_axes(axes, 1, 2, (8, 3.8), layout="constrained")
+    colors = colors or [f"C{i}" for i in range(len(results))]
+    for r, col in zip(results, colors):
+        steps = np.asarray(max((h.step for h in r.histories), key=len))
+        curves = np.array([h.test_loss + [np.nan] * (len(steps) - len(h.step))
+                           for h in r.histories], dtype=float)
+        for c in curves:
+            axes[0].semilogy(steps, c, color=col, lw=0.8, alpha=0.4)
+        axes[0].semilogy(steps, np.nanmedian(curves, 0), "o-", ms=3,
+                         color=col, label=f"{r.state.arm} (lr {r.lr:g})")
+    draw_arms([arm(r.state.arm, r.test_mse) for r in results], ax=axes[1],
+              ylabel="final test MSE", log=True, colors=colors)
+    for ax in axes:
+        if baseline is not None:
+            ax.axhline(baseline, color="k", ls="--", lw=1,
+                       label="always answer 1")
+    state = results[0].state
+    axes[0].set_xlabel("training step")
+    axes[0].set_ylabel("test MSE")
+    axes[0].set_title(f"T = {state.length}: test error, {len(state.seeds)} "
+                      f"seeds per arm")
+    axes[0].legend(loc="upper right", fontsize=10)
+    axes[1].set_title(f"after {state.steps} steps: seeds, median, "
+                      f"95% interval")
+    axes[1].tick_params(axis="x", labelsize=10)
+    return fig
+
+
+__all__ += ["draw_adding"]
+
+
+def draw_readout(result, axes=None):
+    """Two panels for one readout run: the distribution of the features with their mean
+    marked, and the training loss at every learning rate of the grid, the best one
+    highlighted, with the target loss dotted. Draws
+    :func:`rectified.conditioning.compute_readout`. Why-ReLU part 3 chapter."""
+    fig, (ax0, ax1) = _new_axes(axes, 1, 2, (9.6, 3.9), layout="constrained")
+    s = result.state
+    name = f"{s.activation}, {s.treatment}"
+    col = color(s.activation)
+    ax0.hist(result.sample, bins=40, color=col, alpha=0.75)
+    ax0.axvline(result.mean, color="k", lw=1.5, ls="--", label=f"mean {result.mean:+.2f}")
+    ax0.axvline(0, color="0.5", lw=0.8)
+    ax0.set_xlabel("feature value")
+    ax0.set_ylabel("count")
+    ax0.set_title(f"features: {name}\nm²/v = {result.mean_to_variance:.2f}")
+    ax0.legend(loc="upper right")
+    for lr, curve in zip(s.lrs, result.losses):
+        best = lr == result.best_lr
+        ax1.plot(curve, color=col if best else "0.75", lw=2.2 if best else 0.9,
+                 label=f"best lr {lr:g}" if best else None, zorder=3 if best else 2)
+    ax1.axhline(s.target_loss, color="k", ls=":", lw=1, label=f"target {s.target_loss:g}")
+    ax1.set_yscale("log")
+    ax1.set_ylim(s.target_loss / 5, 5)
+    ax1.set_xlabel("gradient-descent step")
+    ax1.set_ylabel("training cross-entropy")
+    steps = (f"{result.best_steps:.0f} steps" if np.isfinite(result.best_steps)
+             else "never")
+    ax1.set_title(f"readout, every rate of the grid (grey)\nto the target: {steps}")
+    ax1.legend(loc="upper right")
+    return fig
+
+
+__all__ += ["draw_readout"]

@@ -9,7 +9,10 @@ that product next to the forward pass, compares powers of one random matrix with
 of independent ones, and gives the LSTM that the chapter sets against the Elman RNN.
 
 :func:`compute_recurrence` is the chapter's experiment (state in, norms out; drawn by
-``plots.draw_recurrence``).
+``plots.draw_recurrence``). :func:`compute_adding` trains one network of the
+adding problem at each learning rate and seed of a grid as one batched
+ensemble (:class:`LSTMEnsemble`, :class:`~rectified.models.ElmanEnsemble`)
+and picks the rate (drawn by ``plots.draw_adding``).
 
 Chapter: why recurrent networks use tanh.
 """
@@ -19,16 +22,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Real
+from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from .models import ElmanRNN, check_positive_int, generator, init_linear_, resolve_device
+from . import checks
+from .models import (ElmanRNN, Ensemble, check_positive_int, generator,
+                     init_linear_, resolve_device)
 
 __all__ = ["Trajectory", "trajectory", "driven_trajectory", "gaussian_matrix",
            "power_and_product_norms", "LSTMNet", "RecurrenceState", "RecurrenceResult",
-           "compute_recurrence"]
+           "compute_recurrence", "LSTMEnsemble"]
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,84 @@ class LSTMNet(nn.Module):
         return torch.sigmoid(a)
 
 
+class LSTMEnsemble(Ensemble):
+    """K :class:`LSTMNet` of one size, stacked so that one batched product per
+    time step runs all of them (the same LSTM step as torch.nn.LSTM, gate
+    order input, forget, cell, output): a seed × learning-rate grid of LSTMs
+    trains as one run (:func:`rectified.train.train`). RNN chapter.
+    """
+
+    def __init__(self, nets: Sequence[LSTMNet]):
+        super().__init__()
+        nets = list(nets)
+        if not nets:
+            raise ValueError("LSTMEnsemble needs at least one LSTMNet")
+        for m in nets:
+            if not isinstance(m, LSTMNet):
+                raise TypeError(f"members must be rectified.recurrence."
+                                f"LSTMNet, got {type(m).__name__}")
+        shape = [tuple(p.shape) for p in nets[0].parameters()]
+        if any([tuple(p.shape) for p in m.parameters()] != shape
+               for m in nets):
+            raise ValueError("all members must have the same sizes")
+        self.hidden_size = nets[0].hidden_size
+
+        def stack(get):
+            return nn.Parameter(torch.stack([get(m).detach().clone()
+                                             for m in nets]))
+
+        # transposed, (K, fan_in, fan_out); biases (K, 1, out). The two gate
+        # biases stay separate parameters, as in torch.nn.LSTM.
+        self.weights = nn.ParameterList([
+            stack(lambda m: m.lstm.weight_ih_l0.T),
+            stack(lambda m: m.lstm.weight_hh_l0.T),
+            stack(lambda m: m.out.weight.T)])
+        self.biases = nn.ParameterList([
+            stack(lambda m: m.lstm.bias_ih_l0[None]),
+            stack(lambda m: m.lstm.bias_hh_l0[None]),
+            stack(lambda m: m.out.bias[None])])
+
+    def forward_hidden(self, x, members=None):
+        """x of shape (B, T, in), shared by all members, or (K, B, T, in) ->
+        (output (K, B, out), [], []), read out from the last h_t."""
+        (W_ih, W_hh, W_out), (b_ih, b_hh, b_out) = self._select(members)
+        if x.dim() not in (3, 4):
+            raise ValueError(f"x must have shape (batch, time, input) or "
+                             f"(members, batch, time, input), "
+                             f"got {tuple(x.shape)}")
+        k, n = W_ih.shape[0], self.hidden_size
+        if x.dim() == 3:
+            x = x.expand(k, *x.shape)
+        # time first, (T, K, B, 4n), so that each step's slice is contiguous
+        drive = torch.matmul(x.permute(2, 0, 1, 3), W_ih) + (b_ih + b_hh)
+        h = c = x.new_zeros(k, x.shape[1], n)
+        # unbind: one backward for all steps (indexing drive[t] would build
+        # a full-size gradient at every step)
+        for d in drive.unbind(0):
+            gates = d + torch.bmm(h, W_hh)
+            i, f, g, o = gates.split(n, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        return torch.bmm(h, W_out) + b_out, [], []
+
+    def member(self, k: int) -> LSTMNet:
+        """Member k as a stand-alone LSTMNet with the ensemble's weights."""
+        if not 0 <= k < len(self):
+            raise IndexError(f"member index {k} out of range for an "
+                             f"ensemble of {len(self)}")
+        (W_ih, W_hh, W_out), (b_ih, b_hh, b_out) = self.weights, self.biases
+        net = LSTMNet(W_ih.shape[1], self.hidden_size, W_out.shape[2],
+                      device=str(W_ih.device))
+        with torch.no_grad():
+            net.lstm.weight_ih_l0.copy_(W_ih[k].T)
+            net.lstm.weight_hh_l0.copy_(W_hh[k].T)
+            net.lstm.bias_ih_l0.copy_(b_ih[k, 0])
+            net.lstm.bias_hh_l0.copy_(b_hh[k, 0])
+            net.out.weight.copy_(W_out[k].T)
+            net.out.bias.copy_(b_out[k, 0])
+        return net
+
+
 # --- The chapter's experiment: hidden-state and gradient norms through time -----------------
 
 @dataclass(frozen=True)
@@ -183,6 +267,14 @@ class RecurrenceState:
     input_scale: float = 0.5
     hidden: int = 64
     seed: int = 0
+
+    def __post_init__(self):
+        checks.check_choice("activation", self.activation, ("tanh", "relu"))
+        checks.check_number("scale", self.scale, 0)
+        checks.check_int("length", self.length, 1, 100_000, "time steps")
+        checks.check_number("input_scale", self.input_scale, 0)
+        checks.check_int("hidden", self.hidden, 1, 4096, "hidden units")
+        checks.check_seed("seed", self.seed)
 
 
 @dataclass(frozen=True)
@@ -230,3 +322,148 @@ def compute_recurrence(state: RecurrenceState) -> RecurrenceResult:
         state_bound=float(np.sqrt(state.hidden)) if state.activation == "tanh" else None,
         final_state_norm=float(np.median(tr.state_norm[:, -1])),
         final_jacobian_norm=float(np.median(tr.jacobian_norm[:, -1])))
+
+
+# --- The adding problem: each arm tuned on its own, several seeds ------------
+
+#: The adding-problem arms of the RNN chapter (see :func:`adding_net`).
+ADDING_ARMS = ("tanh", "ReLU (Gaussian)", "IRNN", "LSTM")
+
+
+def adding_net(arm: str, hidden: int = 16, seed: int = 0) -> nn.Module:
+    """An untrained net of one adding-problem arm (2 inputs, 1 output), with
+    the initialisation the arm is designed for:
+
+    - ``"tanh"``: Elman RNN, recurrent entries N(0, 1/n), Glorot's variance
+      2/(fan_in + fan_out) for a square matrix;
+    - ``"ReLU (Gaussian)"``: the same recurrent matrix with ReLU;
+    - ``"IRNN"``: ReLU with W = I and zero bias (Le et al. 2015);
+    - ``"LSTM"``: :class:`LSTMNet` with forget-gate bias 1.
+
+    Input weights N(0, 1/2) (fan-in 2) in the Elman nets. RNN chapter.
+    """
+    if arm not in ADDING_ARMS:
+        raise ValueError(f"arm must be one of {', '.join(ADDING_ARMS)}, "
+                         f"got {arm!r}")
+    if arm == "LSTM":
+        return LSTMNet(2, hidden, 1, forget_bias=1.0, seed=seed)
+    activation = "tanh" if arm == "tanh" else "relu"
+    init = "identity" if arm == "IRNN" else "gaussian"
+    return ElmanRNN(2, hidden, 1, activation=activation,
+                    recurrent_init=init, seed=seed)
+
+
+@dataclass(frozen=True)
+class AddingState:
+    """One arm trained on the adding problem: sequence ``length``, ``hidden``
+    units, ``steps`` clipped Adam steps on batches of ``batch_size``, each
+    learning rate of ``lrs`` (factor-2 steps) with every seed of ``seeds``;
+    ``n_sequences`` split 5 : 1 into training and test, drawn with
+    ``data_seed``."""
+
+    arm: str = "IRNN"
+    length: int = 50
+    hidden: int = 16
+    steps: int = 200
+    batch_size: int = 32
+    clip: float = 1.0
+    lrs: tuple = (0.005, 0.01, 0.02, 0.04)
+    seeds: tuple = (0, 1, 2, 3, 4)
+    n_sequences: int = 1200
+    data_seed: int = 0
+    record_every: int = 50
+
+    def __post_init__(self):
+        checks.check_choice("arm", self.arm, ADDING_ARMS)
+        checks.check_int("length", self.length, 2, 100_000, "time steps")
+        checks.check_int("hidden", self.hidden, 1, 4096, "hidden units")
+        for name in ("steps", "batch_size", "n_sequences", "record_every"):
+            checks.check_int(name, getattr(self, name), 1)
+        checks.check_number("clip", self.clip, 0, lo_open=True)
+        for name in ("lrs", "seeds"):
+            if isinstance(getattr(self, name), (str, bytes)) \
+                    or not hasattr(getattr(self, name), "__len__") \
+                    or len(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must not be empty: give a tuple, "
+                                 f"got {getattr(self, name)!r}")
+        for lr in self.lrs:
+            checks.check_number("each of lrs", lr, 0, lo_open=True)
+        for seed in self.seeds:
+            checks.check_seed("each of seeds", seed)
+        checks.check_seed("data_seed", self.data_seed)
+
+
+@dataclass(frozen=True, eq=False)
+class AddingResult:
+    """An arm's runs: ``choice`` (the learning rate with the lowest median
+    final training MSE over the seeds, from the grid as extended by
+    :func:`rectified.compare.tune_lr`), and at that rate each seed's final
+    training and test MSE (inf for a run that diverged), its history and its
+    trained net. ``runs`` maps every learning rate tried to its histories."""
+
+    state: AddingState
+    choice: object
+    runs: dict
+    train_mse: np.ndarray
+    test_mse: np.ndarray
+    histories: list
+    nets: list
+
+    @property
+    def lr(self) -> float:
+        return self.choice.best
+
+
+def _final_mse(hist, key: str) -> float:
+    value = getattr(hist, key)[-1]
+    return math.inf if hist.diverged or not math.isfinite(value) else value
+
+
+def compute_adding(state: AddingState) -> AddingResult:
+    """Train ``state.arm`` on the adding problem at every learning rate and
+    seed of the state, all members of one ensemble (:class:`LSTMEnsemble` or
+    :class:`~rectified.models.ElmanEnsemble`) in one run of
+    :func:`rectified.train.train`; while the best rate lies at the edge of the
+    grid, the grid grows by a factor 2 (:func:`rectified.compare.tune_lr`).
+    RNN chapter."""
+    from . import compare, data, train     # the engine imports this module's
+    from .models import ElmanEnsemble      # siblings, not this module
+
+    if not isinstance(state, AddingState):
+        raise TypeError(f"state must be an AddingState, "
+                        f"got {type(state).__name__}")
+    adding_net(state.arm)                  # checks the arm's name
+    if len(state.seeds) < 1 or len(state.lrs) < 1:
+        raise ValueError(f"seeds and lrs must not be empty, got "
+                         f"seeds={state.seeds!r}, lrs={state.lrs!r}")
+    ds = data.adding_split(state.n_sequences, state.length,
+                           seed=state.data_seed)
+    runs, nets = {}, {}
+
+    def evaluate(lrs):
+        grid = [(float(lr), s) for lr in lrs for s in state.seeds]
+        members = [adding_net(state.arm, state.hidden, s) for _, s in grid]
+        ens = (LSTMEnsemble if state.arm == "LSTM" else ElmanEnsemble)(members)
+        cfgs = [train.TrainConfig(
+            optimizer="adam", lr=lr, clip=state.clip, steps=state.steps,
+            batch_size=state.batch_size, record_every=state.record_every,
+            seed=s) for lr, s in grid]
+        hists = train.train(ens, ds, cfgs)
+        for k, ((lr, _), h) in enumerate(zip(grid, hists)):
+            runs.setdefault(lr, []).append(h)
+            nets.setdefault(lr, []).append((ens, k))
+        return {float(lr): [_final_mse(h, "loss") for h in runs[float(lr)]]
+                for lr in lrs}
+
+    choice = compare.tune_lr(evaluate, state.lrs, lower_is_better=True)
+    best = runs[choice.best]
+    return AddingResult(
+        state=state, choice=choice, runs=runs,
+        train_mse=np.array([_final_mse(h, "loss") for h in best]),
+        test_mse=np.array([_final_mse(h, "test_loss") for h in best]),
+        histories=best,
+        nets=[ens.member(k) for ens, k in nets[choice.best]])
+
+
+__all__ += ["ADDING_ARMS", "adding_net", "AddingState", "AddingResult",
+            "compute_adding"]

@@ -115,13 +115,26 @@ def cuda_sync(device: str | torch.device = "cuda") -> Callable[[], None] | None:
 
 
 def forward_backward(fn: Callable[[torch.Tensor], torch.Tensor],
-                     x: torch.Tensor) -> Callable[[], None]:
+                     x: torch.Tensor, upstream: torch.Tensor | None = None
+                     ) -> Callable[[], None]:
     """A zero-argument closure that runs y = fn(x) and the backward pass into x's
-    gradient with a fixed upstream gradient of ones — what one training step asks of an
-    activation."""
-    leaf = x.detach().clone().requires_grad_(True)
+    gradient with a fixed upstream gradient (ones unless ``upstream`` is given) — what
+    one training step asks of an activation.
+
+    ``x`` is copied into a new leaf tensor, unless it already is a leaf that requires a
+    gradient: then it is used as it is, so that several closures can share one input
+    (and one ``upstream``) instead of holding a copy each. Each call resets its grad."""
+    if x.is_leaf and x.requires_grad:
+        leaf = x
+    else:
+        leaf = x.detach().clone().requires_grad_(True)
     with torch.no_grad():
-        upstream = torch.ones_like(fn(leaf))
+        shape = fn(leaf).shape
+    if upstream is None:
+        upstream = torch.ones(shape, dtype=leaf.dtype, device=leaf.device)
+    elif upstream.shape != shape:
+        raise ValueError(f"upstream must have the shape of fn(x), {tuple(shape)}, "
+                         f"got {tuple(upstream.shape)}")
 
     def step():
         leaf.grad = None

@@ -28,18 +28,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import diagnostics
+from . import checks, diagnostics
 from .data import Dataset
-from .models import MLPEnsemble, eval_mode, resolve_device
+from .models import Ensemble, eval_mode, resolve_device
 
-__all__ = ["TrainConfig", "History", "Trainer", "train", "PlainSGD", "loss_function",
-           "evaluate", "as_tensors", "OPTIMIZERS", "UnitTrace", "trace_units"]
+__all__ = ["TrainConfig", "History", "Trainer", "train", "PlainSGD",
+           "PlainAdam", "loss_function", "evaluate", "as_tensors",
+           "OPTIMIZERS", "UnitTrace", "trace_units"]
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 _LOSSES = ("auto", "cross_entropy", "mse")
 # What the members of an ensemble must share: the step schedule, the loss and the optimiser.
 _SHARED = ("optimizer", "momentum", "batch_size", "epochs", "steps", "record_every", "loss",
-           "weight_decay", "device")
+           "weight_decay", "device", "clip")
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,7 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
         if self.loss not in _LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; known: {', '.join(_LOSSES)}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        checks.check_number("lr", self.lr, 0, lo_open=True)
         if (self.epochs is None) == (self.steps is None):
             raise ValueError(f"give exactly one of epochs and steps, got epochs={self.epochs!r}, "
                              f"steps={self.steps!r}")
@@ -85,11 +85,19 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
                 raise ValueError(f"{name} must be a positive int or None, got {v!r}")
-        for name in ("weight_decay", "activation_l1", "momentum"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.clip is not None and not self.clip > 0:
-            raise ValueError(f"clip must be > 0 or None, got {self.clip!r}")
+        for name in ("weight_decay", "activation_l1"):
+            checks.check_number(name, getattr(self, name), 0)
+        checks.check_number("momentum", self.momentum, 0, 1)
+        if self.clip is not None:
+            checks.check_number("clip", self.clip, 0, lo_open=True, hint="or None")
+        if self.stop_at_train_acc is not None:
+            checks.check_number("stop_at_train_acc", self.stop_at_train_acc, 0, 1,
+                                hint="a training accuracy, or None")
+        checks.check_seed("seed", self.seed)
+        for name in ("diagnostics", "decay_prelu"):
+            checks.check_type(name, getattr(self, name), (bool, np.bool_), "a bool")
+        checks.check_type("device", self.device, (str, torch.device),
+                          "'cpu', 'cuda', 'auto' or a torch.device")
 
 
 @dataclass
@@ -207,13 +215,73 @@ class PlainSGD(torch.optim.Optimizer):
                 p.sub_(group["lr"] * g)
 
 
+class PlainAdam(torch.optim.Optimizer):
+    """Adam written out with torch's update rule: m ← β₁m + (1 − β₁)g,
+    v ← β₂v + (1 − β₂)g², W ← W − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε),
+    with g + λW for ``weight_decay`` λ.
+
+    ``lr`` may be a tensor that broadcasts against the parameters, e.g. shape
+    (K, 1, 1) for one learning rate per member of an ensemble's stacked
+    weights, which torch's Adam cannot take. The engine uses it for ensembles
+    trained with Adam at several learning rates (RNN chapter).
+    """
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
+                                  "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad
+                if group["weight_decay"]:
+                    g = g.add(p, alpha=group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["m"] = torch.zeros_like(p)
+                    state["v"] = torch.zeros_like(p)
+                state["step"] += 1
+                m, v = state["m"], state["v"]
+                m.lerp_(g, 1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                t = state["step"]
+                denom = (v.sqrt() / math.sqrt(1 - beta2 ** t)).add_(group["eps"])
+                p.sub_(group["lr"] / (1 - beta1 ** t) * m / denom)
+
+
+def clip_members_(params, max_norm: float) -> None:
+    """Clip each ensemble member's gradient to global norm ``max_norm``, as
+    ``torch.nn.utils.clip_grad_norm_`` clips one model's: the member's
+    gradients (row k of every stacked parameter) are scaled by
+    min(1, max_norm / (‖g_k‖ + 1e-6)). RNN chapter."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    norm = torch.sqrt(sum(g.pow(2).flatten(1).sum(1) for g in grads))
+    coef = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+
+
+__all__ += ["clip_members_"]
+
+
 def _param_groups(model: nn.Module, cfg: TrainConfig):
     """Weight matrices and conv kernels (every parameter with 2+ dimensions) get the L2
     penalty; biases, batch-norm parameters and PReLU slopes do not, unless ``decay_prelu``.
-    An ensemble's stacked weights get it, its stacked biases do not."""
-    if isinstance(model, MLPEnsemble):
-        return [{"params": list(model.weights), "weight_decay": cfg.weight_decay},
-                {"params": list(model.biases), "weight_decay": 0.0}]
+    An ensemble's stacked weights get it, its stacked biases and PReLU slopes do not."""
+    if isinstance(model, Ensemble):
+        slopes = list(getattr(model, "slopes", []))
+        decayed = slopes if cfg.decay_prelu else []
+        kept = [] if cfg.decay_prelu else slopes
+        return [{"params": list(model.weights) + decayed, "weight_decay": cfg.weight_decay},
+                {"params": list(model.biases) + kept, "weight_decay": 0.0}]
     prelu = {id(p) for m in model.modules() if isinstance(m, nn.PReLU) for p in m.parameters()}
     decay, no_decay = [], []
     for p in model.parameters():
@@ -227,14 +295,20 @@ def _param_groups(model: nn.Module, cfg: TrainConfig):
 
 def _make_optimizer(model: nn.Module, cfgs: list[TrainConfig]) -> torch.optim.Optimizer:
     """The optimiser the configs name: torch's Adam or SGD; for an ensemble trained with SGD
-    or momentum, :class:`PlainSGD` with each member's own learning rate."""
+    or momentum, :class:`PlainSGD` with each member's own learning rate, and with Adam
+    at more than one learning rate, :class:`PlainAdam`."""
     cfg = cfgs[0]
     groups = _param_groups(model, cfg)
+    ensemble = isinstance(model, Ensemble)
+    if ensemble:
+        lr = torch.tensor([c.lr for c in cfgs],
+                          device=model.weights[0].device).view(-1, 1, 1)
     if cfg.optimizer == "adam":
+        if len({c.lr for c in cfgs}) > 1:
+            return PlainAdam(groups, lr=lr)
         return torch.optim.Adam(groups, lr=cfg.lr)
     momentum = cfg.momentum if cfg.optimizer == "momentum" else 0.0
-    if isinstance(model, MLPEnsemble):
-        lr = torch.tensor([c.lr for c in cfgs], device=model.weights[0].device).view(-1, 1, 1)
+    if ensemble:
         return PlainSGD(groups, lr=lr, momentum=momentum)
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=momentum)
 
@@ -261,7 +335,7 @@ def _member_configs(model, cfg) -> list[TrainConfig]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch nn.Module or a rectified.models.MLPEnsemble, "
                         f"got {type(model).__name__}")
-    if not isinstance(model, MLPEnsemble):
+    if not isinstance(model, Ensemble):
         if not isinstance(cfg, TrainConfig):
             raise TypeError(f"cfg must be a TrainConfig for a single model, got "
                             f"{type(cfg).__name__}")
@@ -280,23 +354,20 @@ def _member_configs(model, cfg) -> list[TrainConfig]:
         if not isinstance(c, TrainConfig):
             raise TypeError(f"cfg must hold TrainConfig objects, got {type(c).__name__}")
     first = cfgs[0]
-    shared = _SHARED + (("lr",) if first.optimizer == "adam" else ())
-    for name in shared:
+    for name in _SHARED:
         for c in cfgs:
             if getattr(c, name) != getattr(first, name):
                 raise ValueError(f"{name} must be the same for all members, got "
-                                 f"{getattr(first, name)!r} and {getattr(c, name)!r}"
-                                 + (" (Adam takes one learning rate)" if name == "lr" else ""))
-    if any(c.clip is not None for c in cfgs):
-        raise ValueError(f"clip is for single models; an ensemble's members take no "
-                         f"clipping, got clip={next(c.clip for c in cfgs if c.clip)!r}")
+                                 f"{getattr(first, name)!r} and {getattr(c, name)!r}")
     return cfgs
 
 
 class Trainer:
     """A training run advanced step by step: one model, or every member of an
-    :class:`~rectified.models.MLPEnsemble` with its own config (seed, learning rate,
-    ``activation_l1``, ``stop_at_train_acc``; the schedule, loss and optimiser are shared).
+    :class:`~rectified.models.MLPEnsemble` (or another
+    :class:`~rectified.models.Ensemble`, e.g. of RNNs) with its own config
+    (seed, learning rate, ``activation_l1``, ``stop_at_train_acc``; the
+    schedule, loss, optimiser and clipping are shared).
 
     ``cfg`` is a :class:`TrainConfig`, or for an ensemble one per member (one config is
     shared by all). ``step(n)`` takes n optimiser steps, ``record()`` appends a record now,
@@ -308,7 +379,9 @@ class Trainer:
       every member).
     - **Update.** Torch's SGD (``momentum``: heavy ball) or Adam; an ensemble trained with
       SGD or momentum uses :class:`PlainSGD` for its per-member learning rates. Weight decay
-      acts on weight matrices only; ``clip`` (single models) bounds the global gradient norm.
+      acts on weight matrices only; ``clip`` bounds the global gradient norm
+      (of each member on its own: :func:`clip_members_`). Adam at several
+      learning rates in one ensemble is :class:`PlainAdam`.
     - **Records** every ``record_every`` steps (default: each epoch) and at the last step:
       training and test loss and accuracy, and for a single model with ``forward_hidden``
       and ``diagnostics`` the per-layer gradient norms, activation rates and dead fractions.
@@ -331,8 +404,13 @@ class Trainer:
                  optimizer: torch.optim.Optimizer | None = None):
         if not isinstance(data, Dataset):
             raise TypeError(f"data must be a rectified.data.Dataset, got {type(data).__name__}")
+        checks.check_array("data.X_train", data.X_train)
+        checks.check_array("data.y_train", data.y_train)
+        if test:
+            checks.check_array("data.X_test", data.X_test)
+            checks.check_array("data.y_test", data.y_test)
         self.cfgs = _member_configs(model, cfg)
-        self.ensemble = isinstance(model, MLPEnsemble)
+        self.ensemble = isinstance(model, Ensemble)
         if optimizer is not None and self.ensemble:
             raise ValueError(f"optimizer replaces a single model's optimiser; an ensemble's "
                              f"comes from its configs, got optimizer={type(optimizer).__name__}")
@@ -395,7 +473,9 @@ class Trainer:
                 continue            # the same step again, without the members that diverged
             self.optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
-            if self.cfgs[0].clip is not None:
+            if self.cfgs[0].clip is not None and self.ensemble:
+                clip_members_(self.model.parameters(), self.cfgs[0].clip)
+            elif self.cfgs[0].clip is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.cfgs[0].clip)
             self.optimizer.step()
             self._hold_stopped_members()

@@ -24,6 +24,8 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import checks
+
 __all__ = ["interactive", "static_html", "small_multiples", "LiveBox"]
 
 
@@ -234,6 +236,10 @@ class LiveBox(ipywidgets.VBox):
 def small_multiples(render: Callable, states: Sequence, titles: Sequence[str] | None = None,
                     ncols: int = 3, width: float = 4.0):
     """The static stand-in for a widget: ``render(state)`` for several states, tiled."""
+    if not callable(render):
+        raise TypeError(f"render must be a callable (state -> figure), got {render!r}")
+    checks.check_int("ncols", ncols, 1, 100, "columns of the grid")
+    checks.check_number("width", width, 0.5, 50, hint="inches per panel")
     states = list(states)
     if not states:
         raise ValueError("small_multiples needs at least one state")
