@@ -22,14 +22,16 @@ $(NODE_STAMP): package.json package-lock.json
 
 # The execution cache re-runs a notebook when its code changes; the library and the pinned
 # requirements are code too, so a change to either empties the cache and every notebook
-# runs again (no page shows numbers the library no longer produces).
+# runs again (no page shows numbers the library no longer produces). Sphinx's saved
+# doctrees go too: Sphinx reads again only the sources it has no doctree for.
 CODE_HASH = $(shell cat requirements.txt pyproject.toml $$(find lib -name '*.py' | sort) | sha256sum | cut -c1-16)
 CACHE := _build/.jupyter_cache
 
 ## book: execute every notebook and build the HTML book into _build/html (warnings are errors)
 book: $(STAMP) $(NODE_STAMP)
 	@if [ "$$(cat $(CACHE)/code-hash 2>/dev/null)" != "$(CODE_HASH)" ]; then \
-		rm -rf $(CACHE); echo "library or requirements changed: every notebook runs again"; fi
+		rm -rf $(CACHE) _build/.doctrees; \
+		echo "library or requirements changed: every notebook runs again"; fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	echo $(CODE_HASH) > $(CACHE)/code-hash
 	@if [ -x /usr/bin/chromium ]; then $(BIN)/python tools/book_pdf.py; \

@@ -60,9 +60,11 @@ async ([pages, title, author]) => {
   const style = document.createElement('style');
   style.textContent = `
     .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer, .prev-next-area,
-    .bd-header-article, .rw-note, .rw-controls, footer { display: none !important; }
+    .bd-header-article, .rw-note, .rw-controls, footer, .onlyprint, #jb-print-docs-body,
+    #jb-print-toc { display: none !important; }
     .bd-article-container { max-width: 100% !important; }
     .pdf-cover { break-after: page; padding-top: 30vh; text-align: center; }
+    .pdf-cover h1 { display: block !important; font-size: 2.4em; }
     .pdf-contents { break-after: page; }
     .pdf-part { break-before: page; }
     img { max-width: 100% !important; break-inside: avoid; }

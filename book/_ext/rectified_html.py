@@ -12,7 +12,8 @@ is a build warning (so an error with ``-W``).
 
 Figures get their alt text here: every PNG the book's library makes carries a description
 of itself in a PNG text chunk (``rectified.figures.png``); an image without ``alt`` takes
-that description, and an image left with none is a build warning.
+that description, and an image left with none is a build warning. A cell whose figure is
+wider than the reading column is widened over the margin.
 """
 
 import html
@@ -85,21 +86,52 @@ def _png_description(path: Path) -> str:
     return ""
 
 
-def _alt_text(app, doctree, docname):
+#: The reading column's width in CSS px at a 1280 px window; a cell whose figure is wider
+#: is widened over the right-hand margin (the theme's ``full-width`` cell, 136% of the
+#: column on screens of 992 px and more), so that the figure is shrunk less.
+COLUMN_PX = 688
+
+
+def _png_width(path: Path) -> int:
+    with path.open("rb") as f:
+        head = f.read(24)
+    return int.from_bytes(head[16:20], "big") if head[:8] == b"\x89PNG\r\n\x1a\n" else 0
+
+
+def _figures(app, doctree, docname):
     for image in doctree.findall(nodes.image):
-        if image.get("alt"):
-            continue
         uri = image.get("uri", "")
         path = Path(app.srcdir) / uri
-        if uri.lower().endswith(".png") and path.is_file():
+        is_png = uri.lower().endswith(".png") and path.is_file()
+        if not image.get("alt") and is_png:
             image["alt"] = _png_description(path)
         if not image.get("alt"):
             logger.warning("an image without alt text on %s: %s", docname, uri,
                            location=image)
+        if is_png and _png_width(path) > COLUMN_PX:
+            _widen(image)
+    # kernel-free widgets and galleries (raw HTML) say how wide their widest image is
+    for raw in doctree.findall(nodes.raw):
+        widths = [int(w) for w in _NATURAL_WIDTH.findall(raw.astext())]
+        if widths and max(widths) > COLUMN_PX - 2 * _WIDGET_PADDING_PX:
+            _widen(raw)
+
+
+_NATURAL_WIDTH = re.compile(r'data-natural-width="(\d+)"')
+_WIDGET_PADDING_PX = 11      # a kernel-free widget's border and padding, each side
+
+
+def _widen(node):
+    """Give the notebook cell holding ``node`` the theme's full-width class."""
+    cell = node.parent
+    while cell is not None and "cell" not in cell.get("classes", []):
+        cell = cell.parent
+    if cell is not None and "full-width" not in cell["classes"]:
+        cell["classes"].append("full-width")
 
 
 def setup(app):
-    app.connect("doctree-resolved", _alt_text)
+    app.connect("doctree-resolved", _figures)
     app.connect("config-inited", _use_npm_katex)
     # runs before other handlers: html-page-context stops at the first handler that
     # returns a template name

@@ -130,5 +130,14 @@ def show_with_descriptions() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
+    import importlib
+
+    import matplotlib
+
+    if "matplotlib_inline" in str(matplotlib.get_backend(auto_select=False)):
+        # the inline backend registers its own PNG formatter when it is first imported
+        # (matplotlib imports it lazily, at the first figure): import it now, so that the
+        # formatter registered next is the one that stays
+        importlib.import_module("matplotlib_inline.backend_inline")
     shell.display_formatter.formatters["image/png"].for_type(Figure, png)
     return True

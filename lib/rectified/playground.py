@@ -304,7 +304,7 @@ class Scene:
             self._build_classification_panel(self.ax_main)
         self._build_loss_panel(fig.add_subplot(grid[0, 2:]))
         self._build_unit_panels(grid[1, 2:], min(s.widths[-1], max_units))
-        self._footer = fig.text(0.77, 0.02, " ", ha="center", fontsize=8)
+        self._footer = fig.text(0.77, 0.02, " ", ha="center", fontsize=9)
         self._track(self._footer, None)
         self._background = None
         self.full_draws = 0    # how often frame() has drawn the whole figure
@@ -375,7 +375,7 @@ class Scene:
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.set_title("loss", fontsize=10)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
         self._loss_limits = None
 
     def _build_unit_panels(self, cell, n_show):

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import activations, boundary, figures
+from . import activations, boundary, figures, notebook
 
 __all__ = ["COLORS", "CLASS_COLORS", "color", "use_style", "activation_curves",
            "decision_boundary", "training_curves", "layer_bars", "value_grid", "layer_lines"]
@@ -40,8 +40,10 @@ def color(name: str, fallback_index: int = 0) -> str:
 def use_style() -> None:
     """Apply the book's style to matplotlib (readable sizes, light grid, no top/right
     spines) and, inside IPython, show every figure as a PNG that carries its alt text
-    (:func:`rectified.figures.show_with_descriptions`)."""
+    (:func:`rectified.figures.show_with_descriptions`) and give errors of cells run out of
+    order a note on what to run first (:func:`rectified.notebook.explain_errors`)."""
     figures.show_with_descriptions()
+    notebook.explain_errors()
     mpl.rcParams.update({
         "figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.dpi": 100,
         "figure.constrained_layout.use": True,
@@ -381,7 +383,7 @@ def draw_kink(result, axes=None):
     ax0.bar(xs, [max(z / t, floor) for z, t in zip(zeros, totals)], color=color("relu"))
     for x_, z, t in zip(xs, zeros, totals):
         ax0.text(x_, max(z / t, floor) * 1.6, f"{z:,} of {t:,}" if z else f"none of {t:,}",
-                 ha="center", va="bottom", fontsize=8)
+                 ha="center", va="bottom", fontsize=9)
     ax0.set_yscale("log")
     ax0.set_ylim(floor, 1)
     ax0.set_xticks(xs)
@@ -392,12 +394,12 @@ def draw_kink(result, axes=None):
     ax1.bar(range(len(diffs)), [max(d, floor) for d in diffs], color="#555555")
     for i, d in enumerate(diffs):
         if d == 0:
-            ax1.text(i, floor * 2, "identical", ha="center", va="bottom", fontsize=8,
+            ax1.text(i, floor * 2, "identical", ha="center", va="bottom", fontsize=9,
                      rotation=90)
     ax1.set_yscale("log")
     ax1.set_ylim(floor, 1)
     ax1.set_xticks(range(len(diffs)))
-    ax1.set_xticklabels(result.param_labels, rotation=45, ha="right", fontsize=8)
+    ax1.set_xticklabels(result.param_labels, rotation=45, ha="right", fontsize=9)
     ax1.set_ylabel("relative difference")
     for ax in (ax0, ax1):   # a few labelled decades and no minor ticks keep the render fast
         ax.yaxis.set_major_locator(FixedLocator([1e-6, 1e-4, 1e-2, 1.0]))
@@ -433,7 +435,7 @@ def draw_gradient_flow(result, axes=None):
             ax.set_ylim(lo / pad / 1.3, hi * pad * 1.3)
         ax.set_xlabel("hidden layer (1 = input side)")
         ax.set_ylabel(ylabel)
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="best", fontsize=9)
     axes[0].set_title("forward: pre-activation variance")
     axes[1].set_title("backward: gradient norm")
     ratio = result.backprop_ratio
@@ -549,7 +551,7 @@ def draw_fit(result, ax=None):
     ax.set_ylabel("$y$")
     ax.set_title(f"{s.n_units} units, seed {s.seed}: {result.n_kinks} kink"
                  f"{'' if result.n_kinks == 1 else 's'}, test RMSE {result.test_rmse:.3f}")
-    ax.legend(loc="lower left", fontsize=8, ncols=2)
+    ax.legend(loc="lower left", fontsize=9, ncols=2)
     return ax.figure
 
 
@@ -567,7 +569,7 @@ def draw_boundary(result, ax=None):
     if result.n_pieces is not None:
         if len(result.corners):
             ax.plot(*result.corners.T, "D", color="k", ms=4, label="corners")
-            ax.legend(loc="upper right", fontsize=8)
+            ax.legend(loc="upper right", fontsize=9)
         title += f"\n{result.n_pieces} straight pieces"
     ax.set_title(title, fontsize=10)
     return ax.figure

@@ -116,6 +116,7 @@ def static_html(render: Callable, state, values: dict, dpi: int = 72) -> str:
     """A kernel-free version of a widget: ``render`` precomputed at every combination of
     ``values`` (field → list of values), with HTML controls that switch between the stored
     frames in the browser. Used for the HTML book, where no kernel runs."""
+    import base64
     import hashlib
     import html
     import itertools
@@ -148,8 +149,9 @@ def static_html(render: Callable, state, values: dict, dpi: int = 72) -> str:
                             f'aria-label="{html.escape(f)}">{options}</select></label>')
     first = "|".join(map(str, current))
     n = len(frames)
+    width = _png_width(base64.b64decode(frames[first].split(",", 1)[1]))
     return (
-        f'<div class="rectified-static-widget" id="{uid}">'
+        f'<div class="rectified-static-widget" id="{uid}" data-natural-width="{width}">'
         f'<div class="rw-controls">{" ".join(controls)}</div>'
         f'<img class="rw-frame" alt="{html.escape(alts[first])}" src="{frames[first]}">'
         f'<p class="rw-note"><em>Interactive without a kernel: the {n} figures for these '
@@ -275,11 +277,12 @@ def small_multiples(render: Callable, states: Sequence, titles: Sequence[str] | 
         raise ValueError("small_multiples needs at least one state")
     if titles is not None and len(titles) != len(states):
         raise ValueError(f"got {len(titles)} titles for {len(states)} states")
-    panels, descriptions, min_widths = [], [], []
+    panels, descriptions, min_widths, widths = [], [], [], []
     for i, s in enumerate(states):
         data = _png(render(s), dpi)
         text = figures.read_png_text(data)
         width = _png_width(data)
+        widths.append(width)
         smallest = float(text.get(figures.SMALLEST_TEXT, 0)) or MIN_TEXT_PX
         # the narrowest the panel may be shown with its smallest text still legible
         min_widths.append(width * MIN_TEXT_PX / smallest)
@@ -297,7 +300,8 @@ def small_multiples(render: Callable, states: Sequence, titles: Sequence[str] | 
                             "gaps": f"{ncols - 1}rem"}
     head = (f'<p class="rectified-gallery-title"><strong>{html.escape(title)}</strong></p>'
             if title else "")
-    page = (f'<div class="rectified-gallery">{head}<div style="{style}">'
+    page = (f'<div class="rectified-gallery" data-natural-width="{max(widths)}">{head}'
+            f'<div style="{style}">'
             + "".join(panels) + "</div></div>")
     return Gallery(page, tuple(descriptions), len(panels))
 
