@@ -303,9 +303,15 @@ export class MLP {
     return this.passes.get(n);
   }
 
-  /** Forward n inputs (X: n × inputs, row-major); returns the Pass with every layer. */
-  forward(X, n) {
-    const P = this.pass(n), k = this.k, { f } = this.act;
+  /** Buffers of a forward pass of n inputs that no other pass shares. */
+  newPass(n) {
+    return new Pass(this, n);
+  }
+
+  /** Forward n inputs (X: n × inputs, row-major); returns the Pass with every layer (by
+   * default buffers shared by every pass of n inputs; give `P` from newPass to keep one). */
+  forward(X, n, P = this.pass(n)) {
+    const k = this.k, { f } = this.act;
     let H = X, width = this.inputs;
     for (let l = 0; l < this.hidden.length; l++) {
       const L = this.hidden[l], z = P.z[l], h = P.h[l], arg = P.arg[l];

@@ -26,6 +26,22 @@ export class Run {
     this.record();
   }
 
+  /** Add the reader's points to the training set of this run, keeping the weights and
+   * the optimiser's state (training goes on with them from the next epoch). */
+  addPoints(state) {
+    const d = this.data, fresh = makeData({ ...state, n: 0, test_fraction: 0.3 });
+    const k = d.inputs, keep = d.nTrain - d.nOwn;
+    const X = new Float64Array((keep + fresh.nTrain) * k);
+    X.set(d.X.subarray(0, keep * k));
+    X.set(fresh.X, keep * k);
+    const y = new d.y.constructor(keep + fresh.nTrain);
+    y.set(d.y.subarray(0, keep));
+    y.set(fresh.y, keep);
+    Object.assign(d, { X, y, nTrain: keep + fresh.nTrain, nOwn: fresh.nTrain });
+    this.state = state;
+    this.order = [];
+  }
+
   get canDie() {
     return ACTIVATIONS[this.state.activation].canDie;
   }
@@ -66,8 +82,20 @@ export class Run {
     return this;
   }
 
+  /** evaluate() as of the last record, or now if the run has changed since. */
+  latest() {
+    const key = `${this.stepCount}/${this.data.nTrain}`;
+    if (this.latestKey !== key) {
+      this.latestEval = this.evaluate();
+      this.latestKey = key;
+    }
+    return this.latestEval;
+  }
+
   record() {
     const e = this.evaluate(), h = this.history;
+    this.latestEval = e;
+    this.latestKey = `${this.stepCount}/${this.data.nTrain}`;
     if (h.step.length && h.step[h.step.length - 1] === this.stepCount) return;
     if (!Number.isFinite(e.train)) this.diverged = true;
     h.step.push(this.stepCount);
