@@ -74,13 +74,14 @@ class Playground {
     this.msPerStep = 0.01;
     this.drawEvery = 1;
     this.build();
-    let state = S.decode(root.dataset.state || S.PRESETS["ring, ReLU"]);
+    let state = S.decode(root.dataset.state || S.PRESETS["ring, ReLU"]), problem = "";
     try {
       state = stateFromHash(location.hash) || state;
     } catch (e) {
-      this.message(`the link's state could not be read: ${e.message}`);
+      problem = `the link's state could not be read: ${e.message}`;
     }
     this.load(state, false);
+    this.message(problem);
     requestAnimationFrame((t) => this.tick(t));
   }
 
