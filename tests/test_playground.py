@@ -282,3 +282,13 @@ def test_bad_points_are_a_clear_error(text, fragment):
         P.PlaygroundState.decode(f"pts={many}")
     with pytest.raises(ValueError, match="characters long"):
         P.PlaygroundState.decode("data=ring " * 700)
+
+
+def test_the_widget_reads_a_state_with_points_and_drops_them_for_1d_data():
+    box = P.widget("data=ring n=0 pts=0.1,0.2,1;-0.5,0.5,0")
+    assert box.run().state.points == ((0.1, 0.2, 1), (-0.5, 0.5, 0))
+    assert "pts=" in box.controls["text"].value
+    box.controls["dataset"].value = "sine"
+    state = box.run().state
+    assert state.dataset == "sine" and state.points == () and state.n == 300
+    plt.close("all")
