@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test unit js notebooks browser lab benchmark colab-cells clean
+.PHONY: book pdf test unit js notebooks browser lab benchmark colab-cells clean
 
 # (Re)install whenever the pinned requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -32,6 +32,12 @@ book: $(STAMP) $(NODE_STAMP)
 		rm -rf $(CACHE); echo "library or requirements changed: every notebook runs again"; fi
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	echo $(CODE_HASH) > $(CACHE)/code-hash
+	@if [ -x /usr/bin/chromium ]; then $(BIN)/python tools/book_pdf.py; \
+	else echo "no PDF of the book: Debian's chromium is not installed"; fi
+
+## pdf: print the built book (make book) to _build/html/rectified.pdf in Chromium
+pdf: $(STAMP)
+	$(BIN)/python tools/book_pdf.py
 
 ## test: unit tests with coverage (fails under 90%), the warnings-as-errors build and every
 ##       notebook under nbval (the two side by side), then every built page in

@@ -91,3 +91,21 @@ def colab_mismatch(root: Path) -> list[str]:
         if first.get("cell_type") != "code" or source(first) != expected or "remove-cell" not in tags:
             bad.append(str(p.relative_to(root)))
     return bad
+
+
+#: The longest code line the page shows without a sideways scroll at 1280 px (the code
+#: column holds 83 characters of the 13 px monospace font; tests/browser checks the pages).
+MAX_CODE_LINE = 79
+
+
+def long_code_lines(root: Path, limit: int = MAX_CODE_LINE) -> list[str]:
+    """``"book/x.ipynb cell N: M chars"`` for every code line longer than ``limit``."""
+    bad = []
+    for p in sorted((root / "book").rglob("*.ipynb")):
+        for i, cell in enumerate(cells(p)):
+            if cell.get("cell_type") != "code":
+                continue
+            for line in source(cell).split("\n"):
+                if len(line) > limit:
+                    bad.append(f"{p.relative_to(root)} cell {i}: {len(line)} chars")
+    return bad

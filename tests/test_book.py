@@ -29,6 +29,20 @@ def test_every_register_entry_is_answered():
     assert not verdictless, f"claims whose tagged cell has no bold verdict: {verdictless}"
 
 
+def test_code_lines_fit_the_page():
+    assert bc.long_code_lines(ROOT) == []
+
+
+def test_the_code_line_check_catches_a_long_line(tree):
+    nb = tree / "book" / "intro.ipynb"
+    data = json.loads(nb.read_text())
+    data["cells"][1]["cell_type"] = "code"
+    data["cells"][1]["source"] = ["x = 1  # " + "y" * 80]
+    data["cells"][1].setdefault("outputs", [])
+    nb.write_text(json.dumps(data))
+    assert bc.long_code_lines(tree) == ["book/intro.ipynb cell 1: 89 chars"]
+
+
 def test_every_notebook_starts_with_the_colab_setup_cell():
     assert bc.colab_mismatch(ROOT) == [], "run `make colab-cells`"
 

@@ -217,7 +217,7 @@ BAD += [
     (lambda: widgets.small_multiples(render_interpolant, [piecewise.InterpolantState()],
                                      ncols=0), ValueError, "ncols must be an int in [1, 100]"),
     (lambda: widgets.small_multiples(render_interpolant, [piecewise.InterpolantState()],
-                                     width=NAN), ValueError, "width must be a finite number"),
+                                     dpi=NAN), ValueError, "dpi must be a finite number"),
     (lambda: widgets.small_multiples(None, [piecewise.InterpolantState()]), TypeError,
      "render must be a callable"),
     (lambda: recurrence.compute_recurrence(recurrence.RecurrenceState(scale=NAN)), ValueError,

@@ -1,12 +1,15 @@
-"""Give every notebook in book/ the same first cell: set-up for Google Colab.
+"""Give every notebook in book/ the same first cell: set-up where the library is missing.
 
     python tools/colab_cells.py [notebooks ...]      (or: make colab-cells)
 
-The cell does nothing outside Colab. On Colab it clones the repository named by
-``repository.url`` in _config.yml, installs the book's library from it, and moves into
-book/ so that a chapter finds its data files as it does locally. The cell is tagged
-``remove-cell``: the HTML book does not show it. Run this after changing the repository
-URL (a fork, for example); tests/test_book.py checks that the cells match _config.yml.
+In a clone of the repository (or Binder) the library is installed and the cell does
+nothing. Where ``import rectified`` would fail (Google Colab, or a notebook downloaded on
+its own) it clones the repository named by ``repository.url`` in _config.yml, installs the
+book's library from it (with the pinned requirements, except on Colab, which already has
+PyTorch and the scientific stack), and moves into the clone's book/ so that a chapter finds
+its data files as it does locally. The cell is tagged ``remove-cell``: the HTML book does
+not show it. Run this after changing the repository URL (a fork, for example);
+tests/test_book.py checks that the cells match _config.yml.
 """
 
 from __future__ import annotations
@@ -21,13 +24,23 @@ ROOT = Path(__file__).resolve().parents[1]
 TAG = "colab-setup"
 
 TEMPLATE = '''\
-# Set-up for Google Colab (does nothing elsewhere): fetch the book and install its library.
+# Set-up where the book's library is missing (Colab, or a notebook downloaded
+# on its own): fetch the book and install its library. Does nothing in a clone.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    !git clone --quiet --depth 1 {url} /content/rectified
-    %pip install --quiet /content/rectified
-    %cd /content/rectified/book'''
+if importlib.util.find_spec("rectified") is None:
+    REPO = "{url}"
+    COLAB = "google.colab" in sys.modules
+    DEST = "/content/rectified" if COLAB else "rectified-book"
+    print(f"The library 'rectified' is missing: cloning {{REPO}} into {{DEST}}")
+    !git clone --quiet --depth 1 {{REPO}} {{DEST}}
+    if COLAB:   # Colab has PyTorch and the rest; add only the library
+        %pip install --quiet {{DEST}}
+    else:       # the pinned versions the book was built with (see README)
+        print("Installing the pinned requirements (large: PyTorch)")
+        %pip install --quiet -r {{DEST}}/requirements.txt {{DEST}}
+    %cd {{DEST}}/book'''
 
 
 def repository_url(root: Path = ROOT) -> str:

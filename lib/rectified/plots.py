@@ -1,8 +1,8 @@
 """Plot helpers in one house style.
 
 Each helper takes ``ax=None`` (a new figure when None), draws, and returns the axes it
-drew on. None calls ``plt.show()``; the only function that touches global style is
-:func:`use_style`, which every chapter calls once.
+drew on. None calls ``plt.show()``; the only function that touches global style (and how
+IPython shows figures) is :func:`use_style`, which every chapter calls once.
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import activations, boundary
+from . import activations, boundary, figures
 
 __all__ = ["COLORS", "CLASS_COLORS", "color", "use_style", "activation_curves",
            "decision_boundary", "training_curves", "layer_bars", "value_grid", "layer_lines"]
 
-#: One colour per activation, the same on every page of the book.
+#: One colour per activation, the same on every page of the book: the Okabe-Ito colours
+#: for the seven most compared, the rest chosen so that every pair stays distinguishable
+#: for readers with each kind of colour-blindness (tests/test_palette.py checks it).
 COLORS = {
-    "relu": "#d62728", "leaky_relu": "#ff7f0e", "prelu": "#8c564b", "elu": "#9467bd",
-    "selu": "#e377c2", "softplus": "#bcbd22", "gelu": "#17becf", "gelu_tanh": "#1f9ea8",
-    "silu": "#2ca02c", "sigmoid": "#1f77b4", "tanh": "#393b79", "abs": "#7f7f7f",
-    "linear": "#000000", "maxout": "#843c39",
+    "relu": "#D55E00", "sigmoid": "#0072B2", "silu": "#009E73", "leaky_relu": "#E69F00",
+    "gelu": "#56B4E9", "elu": "#CC79A7", "linear": "#000000", "prelu": "#8716F4",
+    "selu": "#702802", "softplus": "#523451", "gelu_tanh": "#352C9D", "tanh": "#92B161",
+    "abs": "#8E78FF", "maxout": "#CD0837",
 }
 #: The two classes of every 2-D dataset (points, decision-boundary plots, the playground).
 CLASS_COLORS = ("#1f77b4", "#ff7f0e")
@@ -36,7 +38,10 @@ def color(name: str, fallback_index: int = 0) -> str:
 
 
 def use_style() -> None:
-    """Apply the book's style to matplotlib (readable sizes, light grid, no top/right spines)."""
+    """Apply the book's style to matplotlib (readable sizes, light grid, no top/right
+    spines) and, inside IPython, show every figure as a PNG that carries its alt text
+    (:func:`rectified.figures.show_with_descriptions`)."""
+    figures.show_with_descriptions()
     mpl.rcParams.update({
         "figure.figsize": (6.4, 4.0), "figure.dpi": 100, "savefig.dpi": 100,
         "figure.constrained_layout.use": True,

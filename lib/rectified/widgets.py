@@ -17,16 +17,16 @@ live in the module of its concept; this module holds only the machinery
 from __future__ import annotations
 
 import dataclasses
-import io
 from typing import Callable, Sequence
 
 import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import checks
+from . import checks, figures
 
-__all__ = ["interactive", "static_html", "small_multiples", "LiveBox"]
+__all__ = ["interactive", "static_html", "small_multiples", "Gallery", "LiveBox",
+           "MIN_TEXT_PX"]
 
 
 def _control(name: str, spec, value):
@@ -73,18 +73,21 @@ def _static_values(control, max_numeric: int) -> list:
     return values
 
 
-def _png(fig, dpi: int) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+def _png(fig, dpi: float, tight: bool = True) -> bytes:
+    """The figure as PNG bytes (with its alt text, :func:`rectified.figures.png`); the
+    figure is closed."""
+    data = figures.png(fig, dpi, tight=tight)
     plt.close(fig)
-    return buf.getvalue()
+    return data
 
 
-def _png_data_uri(fig, dpi: int) -> str:
+def _png_data_uri(fig, dpi: float) -> tuple[str, str]:
+    """(data URI of the figure's PNG at a fixed frame size, its alt text)."""
     import base64
 
-    return "data:image/png;base64," + base64.b64encode(_png(fig, dpi)).decode("ascii")
+    data = _png(fig, dpi, tight=False)
+    alt = figures.read_png_text(data).get(figures.DESCRIPTION, "")
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii"), alt
 
 
 _STATIC_SCRIPT = """
@@ -102,6 +105,7 @@ _STATIC_SCRIPT = """
       if (out) { out.textContent = data.labels[el.dataset.field][i]; }
     });
     img.src = data.frames[key.join("|")];
+    img.alt = data.alts[key.join("|")];
   }
   inputs.forEach(function (el) { el.addEventListener("input", update); });
 })();
@@ -118,16 +122,17 @@ def static_html(render: Callable, state, values: dict, dpi: int = 72) -> str:
     import json
 
     fields = list(values)
-    frames, current = {}, []
+    frames, alts, current = {}, {}, []
     for name in fields:
         v = getattr(state, name)
         current.append(values[name].index(v) if v in values[name] else 0)
     for combo in itertools.product(*[range(len(values[f])) for f in fields]):
         s = dataclasses.replace(state, **{f: values[f][i] for f, i in zip(fields, combo)})
-        frames["|".join(map(str, combo))] = _png_data_uri(render(s), dpi)
+        key = "|".join(map(str, combo))
+        frames[key], alts[key] = _png_data_uri(render(s), dpi)
     labels = {f: [f"{v:g}" if isinstance(v, float) else str(v) for v in values[f]]
               for f in fields}
-    payload = json.dumps({"frames": frames, "labels": labels})
+    payload = json.dumps({"frames": frames, "alts": alts, "labels": labels})
     uid = "rw-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
     controls = []
     for f, i in zip(fields, current):
@@ -141,15 +146,12 @@ def static_html(render: Callable, state, values: dict, dpi: int = 72) -> str:
                               for j, l in enumerate(labels[f]))
             controls.append(f'<label>{html.escape(f)} <select data-field="{f}" '
                             f'aria-label="{html.escape(f)}">{options}</select></label>')
-    first = frames["|".join(map(str, current))]
+    first = "|".join(map(str, current))
     n = len(frames)
-    name = getattr(render, "__name__", "")
-    if not name.isidentifier():   # a lambda or a partial: name the figure by its state
-        name = type(state).__name__
     return (
         f'<div class="rectified-static-widget" id="{uid}">'
         f'<div class="rw-controls">{" ".join(controls)}</div>'
-        f'<img class="rw-frame" alt="{html.escape(name)} figure" src="{first}">'
+        f'<img class="rw-frame" alt="{html.escape(alts[first])}" src="{frames[first]}">'
         f'<p class="rw-note"><em>Interactive without a kernel: the {n} figures for these '
         f'control values were computed when the page was built. Run the notebook for '
         f'every value.</em></p>'
@@ -233,31 +235,74 @@ class LiveBox(ipywidgets.VBox):
         return bundle
 
 
+@dataclasses.dataclass(frozen=True)
+class Gallery:
+    """Figures shown side by side in a grid that reflows with the page: as many columns
+    as fit (at most ``ncols``) while every panel stays wide enough for its smallest text
+    to be 9 CSS px, one column on a phone. Displays as HTML (each panel a PNG with its
+    alt text and caption); ``descriptions`` are the panels' alt texts."""
+
+    html: str
+    descriptions: tuple
+    n_panels: int
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+#: The smallest text a page may show, in CSS px.
+MIN_TEXT_PX = 9.0
+
+_GALLERY_CSS = ("display:grid;gap:0.6rem 1rem;align-items:start;"
+                "grid-template-columns:repeat(auto-fit,minmax(max(min(100%%,%(min)dpx),"
+                "calc((100%% - %(gaps)s) / %(ncols)d)),1fr))")
+
+
 def small_multiples(render: Callable, states: Sequence, titles: Sequence[str] | None = None,
-                    ncols: int = 3, width: float = 4.0):
-    """The static stand-in for a widget: ``render(state)`` for several states, tiled."""
+                    ncols: int = 3, title: str = "", dpi: float = 100) -> Gallery:
+    """The static stand-in for a widget: ``render(state)`` for several states, as a
+    :class:`Gallery` with an optional overall ``title`` and a caption per panel."""
+    import base64
+    import html
+
     if not callable(render):
         raise TypeError(f"render must be a callable (state -> figure), got {render!r}")
     checks.check_int("ncols", ncols, 1, 100, "columns of the grid")
-    checks.check_number("width", width, 0.5, 50, hint="inches per panel")
+    dpi = checks.check_number("dpi", dpi, 30, 300)
+    checks.check_type("title", title, str, "a string")
     states = list(states)
     if not states:
         raise ValueError("small_multiples needs at least one state")
     if titles is not None and len(titles) != len(states):
         raise ValueError(f"got {len(titles)} titles for {len(states)} states")
-    images = []
-    for s in states:
-        images.append(plt.imread(io.BytesIO(_png(render(s), dpi=80))))
-    ncols = min(ncols, len(images))
-    nrows = -(-len(images) // ncols)
-    h, w_ = images[0].shape[:2]
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, width * h / w_ * nrows),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(images):
-            ax.imshow(images[i])
-            if titles is not None:
-                ax.set_title(titles[i])
-    return fig
+    panels, descriptions, min_widths = [], [], []
+    for i, s in enumerate(states):
+        data = _png(render(s), dpi)
+        text = figures.read_png_text(data)
+        width = _png_width(data)
+        smallest = float(text.get(figures.SMALLEST_TEXT, 0)) or MIN_TEXT_PX
+        # the narrowest the panel may be shown with its smallest text still legible
+        min_widths.append(width * MIN_TEXT_PX / smallest)
+        alt = text.get(figures.DESCRIPTION, "")
+        descriptions.append(alt)
+        caption = (f'<figcaption style="text-align:center;font-size:0.9rem">'
+                   f'{html.escape(str(titles[i]))}</figcaption>' if titles is not None else "")
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        panels.append(
+            f'<figure style="margin:0"><img src="{uri}" alt="{html.escape(alt)}" '
+            f'style="width:100%;max-width:{width}px;height:auto;display:block">'
+            f'{caption}</figure>')
+    ncols = min(ncols, len(panels))
+    style = _GALLERY_CSS % {"min": int(np.ceil(max(min_widths))), "ncols": ncols,
+                            "gaps": f"{ncols - 1}rem"}
+    head = (f'<p class="rectified-gallery-title"><strong>{html.escape(title)}</strong></p>'
+            if title else "")
+    page = (f'<div class="rectified-gallery">{head}<div style="{style}">'
+            + "".join(panels) + "</div></div>")
+    return Gallery(page, tuple(descriptions), len(panels))
+
+
+def _png_width(data: bytes) -> int:
+    """Pixel width of PNG ``data`` (from its header)."""
+    return int.from_bytes(data[16:20], "big")
 

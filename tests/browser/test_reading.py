@@ -1,0 +1,189 @@
+"""Pages that read well, checked on every page of the built book in headless Chromium:
+
+- at 1280 px no code cell and no text output scrolls sideways, and no table is wider
+  than the reading column;
+- every figure (cell outputs, galleries, kernel-free widget frames) has alt text, and its
+  smallest text is at least 9 CSS px at the size the page shows it (each PNG of the book
+  records its smallest text in pixels, see rectified.figures);
+- in the dark colour scheme figures are shown dark (inverted), not as white slabs;
+- the kernel-free widgets work from the keyboard.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from PIL import Image
+
+from conftest import SITE
+from test_pages import PAGES, WIDGET_PAGES
+
+MIN_TEXT_PX = 9.0
+FIGURES = "div.cell_output img, .rectified-gallery img, img.rw-frame"
+
+
+def _png_text(src: str) -> dict:
+    if src.startswith("data:"):
+        data = base64.b64decode(src.split(",", 1)[1])
+    else:
+        data = (SITE / unquote(urlparse(src).path).lstrip("/")).read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return dict(getattr(image, "text", {}) or {})
+
+
+def _page(browser, url, width=1280, **kw):
+    page = browser.new_page(viewport={"width": width, "height": 900}, **kw)
+    page.goto(url, wait_until="load")
+    page.evaluate("""async () => { for (const img of Array.from(document.images)) {
+        if (!img.complete) { try { await img.decode(); } catch (e) {} } } }""")
+    return page
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_code_and_text_fit_the_column_at_1280(browser, site_url, path):
+    page = _page(browser, f"{site_url}/{path}")
+    try:
+        wide = page.evaluate("""() => {
+            const bad = [];
+            for (const el of document.querySelectorAll(
+                    'div.cell_input pre, div.cell_output pre')) {
+                if (el.scrollWidth > el.clientWidth + 1) {
+                    const line = el.textContent.split('\\n')
+                        .sort((a, b) => b.length - a.length)[0];
+                    bad.push('code/text: ' + line.slice(0, 90));
+                }
+            }
+            const article = document.querySelector('article.bd-article');
+            const right = article.getBoundingClientRect().right + 1;
+            for (const t of article.querySelectorAll('table')) {
+                if (t.getBoundingClientRect().right > right)
+                    bad.push('table: ' + t.innerText.slice(0, 60));
+            }
+            return bad; }""")
+        assert wide == [], f"{path} scrolls sideways at 1280 px: {wide}"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_figures_have_alt_text_and_legible_text_at_1280(browser, site_url, path):
+    page = _page(browser, f"{site_url}/{path}")
+    try:
+        shown = page.evaluate(f"""() => Array.from(document.querySelectorAll(
+            '{FIGURES}')).filter(img => img.clientWidth > 0).map(img => ({{
+                src: img.currentSrc || img.src, alt: img.alt || '',
+                natural: img.naturalWidth, shown: img.clientWidth }}))""")
+        problems = []
+        for k, img in enumerate(shown):
+            name = img["src"][:60] if not img["src"].startswith("data:") else f"figure {k}"
+            if not img["alt"].strip():
+                problems.append(f"{name}: no alt text")
+            smallest = _png_text(img["src"]).get("Smallest text px")
+            if smallest is None:
+                problems.append(f"{name}: not made by rectified.figures (no text size)")
+                continue
+            px = float(smallest) * img["shown"] / img["natural"]
+            if px < MIN_TEXT_PX - 0.05:
+                problems.append(f"{name} ({img['alt'][:50]}): smallest text {px:.1f} px "
+                                f"(shown {img['shown']} of {img['natural']} px)")
+        assert problems == [], f"{path}: {problems}"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if "cell_output" in (SITE / p).read_text()
+                                  and "<img" in (SITE / p).read_text()])
+def test_figures_are_dark_in_the_dark_colour_scheme(browser, site_url, path):
+    page = _page(browser, f"{site_url}/{path}", color_scheme="dark")
+    try:
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        img = page.locator(FIGURES).first
+        img.scroll_into_view_if_needed()
+        shot = Image.open(io.BytesIO(img.screenshot())).convert("L")
+        mean = sum(shot.getdata()) / (shot.width * shot.height)
+        assert mean < 110, f"the first figure of {path} is light in dark mode ({mean:.0f})"
+    finally:
+        page.close()
+
+
+def test_the_dark_mode_check_sees_a_white_figure(browser, site_url):
+    path = next(p for p in PAGES if "cell_output" in (SITE / p).read_text())
+    page = _page(browser, f"{site_url}/{path}", color_scheme="dark")
+    try:
+        page.add_style_tag(content="img { filter: none !important; }")
+        img = page.locator(FIGURES).first
+        img.scroll_into_view_if_needed()
+        shot = Image.open(io.BytesIO(img.screenshot())).convert("L")
+        assert sum(shot.getdata()) / (shot.width * shot.height) > 150
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("path", WIDGET_PAGES[:3])
+def test_widget_controls_work_from_the_keyboard(browser, site_url, path):
+    page = _page(browser, f"{site_url}/{path}")
+    try:
+        widget = page.locator(".rectified-static-widget").first
+        control = widget.locator("[data-field]").first
+        before = widget.locator("img.rw-frame").get_attribute("src")
+        control.focus()
+        assert page.evaluate("document.activeElement.dataset.field") == \
+            control.get_attribute("data-field")
+        for key in ("ArrowRight", "ArrowDown", "End"):
+            page.keyboard.press(key)
+            if widget.locator("img.rw-frame").get_attribute("src") != before:
+                break
+        assert widget.locator("img.rw-frame").get_attribute("src") != before
+    finally:
+        page.close()
+
+
+def test_a_tap_enlarges_a_shrunk_figure_on_a_phone(browser, site_url):
+    path = next(p for p in PAGES if "rectified-gallery" in (SITE / p).read_text())
+    page = _page(browser, f"{site_url}/{path}", width=390, is_mobile=True, has_touch=True)
+    try:
+        img = page.locator(".rectified-gallery img").first
+        img.scroll_into_view_if_needed()
+        natural, shown = img.evaluate("i => [i.naturalWidth, i.clientWidth]")
+        assert shown < natural
+        img.click()
+        assert img.evaluate("i => i.clientWidth") == natural
+        img.click()
+        assert img.evaluate("i => i.clientWidth") == shown
+    finally:
+        page.close()
+
+
+def test_the_book_prints_to_one_pdf_with_every_page(browser, site_url):
+    import sys
+
+    import yaml
+    from pypdf import PdfReader
+
+    sys.path.insert(0, str(SITE.parents[1] / "tools"))
+    import book_pdf
+
+    pdf = SITE / "rectified.pdf"
+    assert pdf.exists(), "no PDF of the book: `make book` prints it (tools/book_pdf.py)"
+    reader = PdfReader(str(pdf))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    titles = yaml.safe_load((SITE.parents[1] / "book" / "register.yml").read_text())
+    for title in titles["chapters"].values():
+        words = title.split(" — ")[0].split(",")[0]
+        assert words in text, f"chapter '{title}' is not in the PDF"
+    assert len(reader.pages) > 3 * len(book_pdf.toc_pages())
+    assert "Contents" in text and "References" in text
+    # the site links to it
+    page = browser.new_page()
+    try:
+        page.goto(f"{site_url}/book/intro.html")
+        href = page.locator('a[href$="rectified.pdf"]').first.get_attribute("href")
+        response = page.request.get(f"{site_url}/book/{href}")
+        assert response.ok and response.body()[:5] == b"%PDF-"
+    finally:
+        page.close()
