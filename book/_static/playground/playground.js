@@ -35,6 +35,7 @@ const CSS = `
 .lp-msg{color:#b00}
 .lp textarea{width:100%;font:12px monospace;height:4em}
 .lp small{color:#555}
+@media print{.live-playground{display:none}}
 `;
 
 function el(tag, attrs = {}, children = []) {
