@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book pdf test unit notebooks browser lab benchmark colab-cells clean
+.PHONY: book pdf test unit js notebooks browser lab benchmark colab-cells clean
 
 # (Re)install whenever the pinned requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -44,12 +44,17 @@ pdf: $(STAMP)
 ## test: unit tests with coverage (fails under 90%), the warnings-as-errors build and every
 ##       notebook under nbval (the two side by side), then every built page in
 ##       headless Chromium
-test: unit
+test: unit js
 	$(MAKE) -j2 --output-sync=target book notebooks
 	$(MAKE) browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --cov=rectified --cov-report=term --cov-fail-under=90
+
+## js: the live playground's JavaScript under Node's test runner (network, gradients,
+##     data, state text); tests/test_playground_js.py (in unit) checks it against the library
+js: $(NODE_STAMP)
+	npm test --silent
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 book -p no:cacheprovider
@@ -62,9 +67,11 @@ browser: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book
 
-## benchmark: execute each notebook and print wall time and peak memory
+## benchmark: execute each notebook and print wall time and peak memory; then the live
+##            playground's training steps and frames per second in headless Chromium
 benchmark: $(STAMP)
 	$(BIN)/python tools/benchmark_notebooks.py book
+	$(BIN)/python tools/benchmark_playground.py
 
 ## colab-cells: refresh each notebook's Colab set-up cell from repository.url in _config.yml
 colab-cells: $(STAMP)

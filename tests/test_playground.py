@@ -217,7 +217,7 @@ def test_each_bad_field_is_named_in_its_own_message(text, field):
 
 def test_a_state_text_of_absurd_length_is_refused():
     with pytest.raises(ValueError, match="characters long"):
-        P.PlaygroundState.decode("seed=1 " * 500)
+        P.PlaygroundState.decode("seed=1 " * 1000)
 
 
 @pytest.mark.parametrize("bad", [{"n": 2.5}, {"seed": True}, {"widths": "3-3"},
@@ -241,3 +241,54 @@ def test_every_value_a_control_can_produce_round_trips_exactly():
         noise.value = i * 0.01
         s = P.PlaygroundState(noise=noise.value, l2=1 / 3, grad_at_zero=0.5, batch_size=i + 1)
         assert P.PlaygroundState.decode(s.encode()) == s
+
+
+def test_the_readers_points_join_the_training_set_and_round_trip():
+    base = P.Run(P.PlaygroundState.decode("data=ring"))
+    state = P.PlaygroundState.decode("data=ring pts=0.12,-0.5,1;-0.25,0.75,0")
+    assert state.points == ((0.12, -0.5, 1), (-0.25, 0.75, 0))
+    assert P.PlaygroundState.decode(state.encode()) == state
+    run = P.Run(state)
+    assert len(run.Xtr) == len(base.Xtr) + 2 and len(run.Xte) == len(base.Xte)
+    assert run.ytr[-2:].tolist() == [1, 0]
+    assert np.allclose(run.Xtr[-2:].numpy(), [[0.12, -0.5], [-0.25, 0.75]])
+    sine = P.PlaygroundState(dataset="sine", points=[(4.5, 1), (-4.75, -0.5)])
+    assert sine.points == ((4.5, 1.0), (-4.75, -0.5))
+    assert P.Run(sine).ytr[-1].tolist() == [-0.5]
+
+
+def test_n_zero_trains_on_the_readers_points_alone():
+    pts = ";".join(f"{x},{y},{int(x * x + y * y < 0.25)}"
+                   for x in (-0.9, -0.45, 0, 0.45, 0.9) for y in (-0.9, -0.3, 0.3, 0.9))
+    run = P.Run(P.PlaygroundState.decode(f"data=ring n=0 widths=8-8 lr=0.1 pts={pts}"))
+    assert len(run.Xtr) == 20 and len(run.Xte) == 0
+    run.step(400)
+    assert run.train_loss[-1] < run.train_loss[0] and math.isnan(run.test_loss[-1])
+    assert run.accuracy()[0] >= 0.9 and math.isnan(run.accuracy()[1])
+    P.render(run)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("n=0", "at least 2 points"), ("pts=0,0,2", "label 0 or 1"),
+    ("pts=11,0,1", "within"), ("data=sine pts=1,2,1", r"\(x, y\)"),
+    ("pts=0,0,x", r"pts \(points\) must be points"),
+])
+def test_bad_points_are_a_clear_error(text, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        P.PlaygroundState.decode(text)
+    many = ";".join(["0,0,1"] * (P.MAX_POINTS + 1))
+    with pytest.raises(ValueError, match="at most 200"):
+        P.PlaygroundState.decode(f"pts={many}")
+    with pytest.raises(ValueError, match="characters long"):
+        P.PlaygroundState.decode("data=ring " * 700)
+
+
+def test_the_widget_reads_a_state_with_points_and_drops_them_for_1d_data():
+    box = P.widget("data=ring n=0 pts=0.1,0.2,1;-0.5,0.5,0")
+    assert box.run().state.points == ((0.1, 0.2, 1), (-0.5, 0.5, 0))
+    assert "pts=" in box.controls["text"].value
+    box.controls["dataset"].value = "sine"
+    state = box.run().state
+    assert state.dataset == "sine" and state.points == () and state.n == 300
+    plt.close("all")

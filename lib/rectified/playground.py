@@ -37,8 +37,12 @@ DATASETS = tuple(data.DATASETS_2D) + tuple(data.TARGETS_1D)
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 
 # Limits that keep any state inside a notebook's budget (1.5 GB, a frame in well under a
-# second): at most 8 hidden layers of 64 units (8 pieces each for maxout) and 5,000 points.
+# second): at most 8 hidden layers of 64 units (8 pieces each for maxout) and 5,000 points;
+# at most 200 points of the reader's own, each coordinate within ±10, so that a state's text
+# (and a link holding it) stays a few thousand characters long.
 MAX_LAYERS, MAX_WIDTH = 8, 64
+MAX_POINTS, MAX_COORD = 200, 10.0
+MAX_TEXT = 6000
 _INT_RANGES = {"n": (10, 5000), "k": (1, 8), "batch_size": (1, 5000),
                "seed": (0, 2**31 - 1)}
 # (low, high, low excluded)
@@ -55,13 +59,19 @@ def _is_int(value) -> bool:
 _KEYS = {"data": "dataset", "noise": "noise", "n": "n", "test": "test_fraction",
          "act": "activation", "widths": "widths", "k": "k", "lr": "lr", "opt": "optimizer",
          "batch": "batch_size", "l2": "l2", "g0": "grad_at_zero", "init": "init",
-         "seed": "seed"}
+         "seed": "seed", "pts": "points"}
 
 
 @dataclass(frozen=True)
 class PlaygroundState:
     """Everything that defines a playground run. Regression targets (sine, exp, abs) are
-    1-D; the other datasets are 2-D, two-class."""
+    1-D; the other datasets are 2-D, two-class.
+
+    ``points`` are the reader's own training points, added to the generated training set:
+    ``(x1, x2, label)`` with label 0 or 1 for a 2-D set, ``(x, y)`` for a 1-D target.
+    ``n=0`` generates no points, so the network trains on the reader's points alone (and
+    has no test set). The browser playground on the book's page writes and reads the same
+    text form."""
 
     dataset: str = "ring"
     noise: float = 0.05
@@ -77,6 +87,7 @@ class PlaygroundState:
     grad_at_zero: float = 0.0       # f'(0) where the activation takes it (ReLU, |z|)
     init: str = "he"
     seed: int = 0
+    points: tuple = ()              # the reader's own training points
 
     def __post_init__(self):
         for name, allowed in (("dataset", DATASETS), ("activation", ACTIVATIONS),
@@ -93,8 +104,10 @@ class PlaygroundState:
         object.__setattr__(self, "widths", tuple(int(w) for w in widths))
         for name, (lo, hi) in _INT_RANGES.items():
             value = getattr(self, name)
-            if not _is_int(value) or not lo <= value <= hi:
-                raise ValueError(f"{name} must be an int from {lo} to {hi}; got {value!r}")
+            if not _is_int(value) or not (lo <= value <= hi or name == "n" and value == 0):
+                extra = " (or 0: only your own points)" if name == "n" else ""
+                raise ValueError(f"{name} must be an int from {lo} to {hi}{extra}; "
+                                 f"got {value!r}")
         for name, (lo, hi, lo_open) in _FLOAT_RANGES.items():
             value = getattr(self, name)
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
@@ -102,6 +115,32 @@ class PlaygroundState:
             if not ok:
                 bound = f"({lo:g}, {hi:g}]" if lo_open else f"[{lo:g}, {hi:g}]"
                 raise ValueError(f"{name} must be a finite number in {bound}; got {value!r}")
+        object.__setattr__(self, "points", self._checked_points())
+        if self.n == 0 and len(self.points) < 2:
+            raise ValueError("n=0 trains on your own points only: give at least 2 points")
+
+    def _checked_points(self) -> tuple:
+        size = 2 if self.is_regression else 3
+        points = self.points
+        if isinstance(points, (str, bytes)) or not hasattr(points, "__len__") or \
+                len(points) > MAX_POINTS:
+            raise ValueError(f"points must be a sequence of at most {MAX_POINTS} points; "
+                             f"got {points!r:.80}")
+        checked = []
+        for p in points:
+            ok = hasattr(p, "__len__") and not isinstance(p, (str, bytes)) and \
+                len(p) == size and all(
+                    isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                    and math.isfinite(v) for v in p) and \
+                all(abs(v) <= MAX_COORD for v in p[:2]) and \
+                (self.is_regression or p[2] in (0, 1))
+            if not ok:
+                what = "(x, y)" if self.is_regression else "(x1, x2, label) with label 0 or 1"
+                raise ValueError(f"each point must be {what}, coordinates within "
+                                 f"±{MAX_COORD:g}; got {p!r}")
+            checked.append(tuple(float(v) for v in p[:2]) +
+                           (() if self.is_regression else (int(p[2]),)))
+        return tuple(checked)
 
     @property
     def is_regression(self) -> bool:
@@ -117,9 +156,13 @@ class PlaygroundState:
             value = getattr(self, name)
             if value == getattr(default, name) and short != "data":
                 continue
-            text = "-".join(map(str, value)) if name == "widths" else repr(float(value)) \
-                if isinstance(value, float) else str(value)
-            parts.append(f"{short}={text.removesuffix('.0')}")
+            if name == "points":
+                text = ";".join(",".join(map(_number_text, p)) for p in value)
+            elif name == "widths":
+                text = "-".join(map(str, value))
+            else:
+                text = _number_text(value) if isinstance(value, float) else str(value)
+            parts.append(f"{short}={text}")
         return " ".join(parts)
 
     @classmethod
@@ -127,9 +170,9 @@ class PlaygroundState:
         """Parse :meth:`encode`'s text (``key=value`` pairs separated by spaces)."""
         if not isinstance(text, str):
             raise TypeError(f"expected the playground's text form, got {type(text).__name__}")
-        if len(text) > 1000:
+        if len(text) > MAX_TEXT:
             raise ValueError(f"the state text is {len(text)} characters long; a state needs "
-                             "at most a few hundred")
+                             f"at most {MAX_TEXT}")
         kwargs = {}
         types = {f.name: f.type for f in dataclasses.fields(cls)}
         for part in text.split():
@@ -143,6 +186,11 @@ class PlaygroundState:
             try:
                 if name == "widths":
                     kwargs[name] = tuple(int(w) for w in value.split("-"))
+                elif name == "points":
+                    kwargs[name] = tuple(
+                        tuple(float(v) if i < 2 else int(v)
+                              for i, v in enumerate(p.split(",")))
+                        for p in value.split(";") if p)
                 elif types[name] == "int":
                     kwargs[name] = int(value)
                 elif types[name] == "float":
@@ -151,11 +199,17 @@ class PlaygroundState:
                     kwargs[name] = value
             except ValueError:
                 what = {"widths": "hidden widths joined by '-', e.g. 3-3-3",
+                        "points": "points x1,x2,label (or x,y) joined by ';'",
                         "int": "a whole number", "float": "a number"}
                 label = key if key == name else f"{key} ({name})"
                 raise ValueError(f"{label} must be {what.get(name, what.get(types[name]))}; "
                                  f"got {value!r}") from None
         return cls(**kwargs)
+
+
+def _number_text(value: float) -> str:
+    """The shortest text that reads back as the same float, without a trailing '.0'."""
+    return repr(float(value)).removesuffix(".0")
 
 
 #: The book's key scenes, as playground states.
@@ -168,6 +222,34 @@ PRESETS = {
     "deep sigmoid stall": "data=xor act=sigmoid widths=8-8-8-8-8-8 lr=0.1 init=standard",
     "sine with ReLU": "data=sine act=relu widths=16 lr=0.01 opt=adam",
 }
+
+
+def _with_points(s: PlaygroundState) -> data.Dataset:
+    """The state's data set: ``s.n`` generated points split into train and test, with the
+    reader's own points (``s.points``) added to the training set."""
+    inputs = 1 if s.is_regression else 2
+    if s.n == 0:
+        empty = np.zeros((0, inputs), np.float32)
+        ds = data.Dataset(empty, np.zeros((0, 1), np.float32) if s.is_regression
+                          else np.zeros(0, np.int64), empty,
+                          np.zeros((0, 1), np.float32) if s.is_regression
+                          else np.zeros(0, np.int64), s.dataset,
+                          None if s.is_regression else 2)
+    elif s.is_regression:
+        ds = data.regression_1d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
+                                test_fraction=s.test_fraction)
+    else:
+        ds = data.classification_2d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
+                                    test_fraction=s.test_fraction)
+    if not s.points:
+        return ds
+    own = np.asarray(s.points, dtype=np.float64)
+    X = np.concatenate([ds.X_train, own[:, :inputs].astype(np.float32)])
+    if s.is_regression:
+        y = np.concatenate([ds.y_train, own[:, 1:2].astype(np.float32)])
+    else:
+        y = np.concatenate([ds.y_train, own[:, 2].astype(np.int64)])
+    return data.Dataset(X, y, ds.X_test, ds.y_test, ds.name, ds.n_classes)
 
 
 #: A playground run's step budget: in effect none, the reader stops it.
@@ -184,12 +266,7 @@ class Run:
 
     def __post_init__(self):
         s = self.state
-        if s.is_regression:
-            self.data = data.regression_1d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
-                                           test_fraction=s.test_fraction)
-        else:
-            self.data = data.classification_2d(s.dataset, n=s.n, noise=s.noise, seed=s.seed,
-                                               test_fraction=s.test_fraction)
+        self.data = _with_points(s)
         act_params = ({"grad_at_zero": s.grad_at_zero}
                       if "grad_at_zero" in activations.parameters(s.activation) else {})
         self.model = models.MLP(self.data.n_features, list(s.widths),
@@ -199,7 +276,7 @@ class Run:
         cfg = TrainConfig(optimizer=s.optimizer, lr=s.lr, batch_size=s.batch_size,
                           weight_decay=s.l2, steps=_OPEN_ENDED, record_every=_OPEN_ENDED,
                           diagnostics=False, seed=s.seed)
-        self.trainer = Trainer(self.model, self.data, cfg)
+        self.trainer = Trainer(self.model, self.data, cfg, test=len(self.data.X_test) > 0)
         t = self.trainer
         self.loss_name, self.optimizer = t.loss_name, t.optimizer
         self.Xtr, self.ytr, self.Xte, self.yte = t.Xtr, t.ytr, t.Xte, t.yte
@@ -591,7 +668,11 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
         try:
             values = {n: (tuple(int(v) for v in c.value.split("-")) if n == "widths" else c.value)
                       for n, c in fields.items()}
-            load(dataclasses.replace(current["scene"].run.state, **values))
+            old = current["scene"].run.state
+            if (values["dataset"] in data.TARGETS_1D) != old.is_regression:
+                # the reader's own points belong to one kind of data set (2-D or 1-D)
+                values.update(points=(), n=old.n or PlaygroundState.n)
+            load(dataclasses.replace(old, **values))
         except ValueError as exc:
             message.value = f"<span style='color:#b00'>{exc}</span>"
 
@@ -631,9 +712,10 @@ def widget(state: PlaygroundState | str = PlaygroundState(), steps_per_frame: in
     ])
     box = LiveBox([controls, picture])
     box.static_html = (
-        "<p class='rw-note'><em>The live playground trains a network in a running kernel, "
-        "so it cannot run in this static page. Open the notebook (launch buttons at the "
-        "top) to use it; the gallery above shows each preset's final state.</em></p>")
+        "<p class='rw-note'><em>This control panel trains the network in a running "
+        "kernel (open the notebook with the launch buttons at the top). In this page, the "
+        "live playground above trains the same setups in your browser; its state text "
+        "works in both.</em></p>")
     box.run = lambda: current["scene"].run
     box.controls = {"preset": preset, "text": text, "play": play, "step": step_button,
                     "reset": reset_button, **fields}
