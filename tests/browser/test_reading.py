@@ -48,54 +48,72 @@ def _page(browser, url, width=1280, **kw):
     return page
 
 
+def _too_wide(page) -> list[str]:
+    """Code or text outputs that scroll sideways, tables wider than the article."""
+    return page.evaluate("""() => {
+        const bad = [];
+        for (const el of document.querySelectorAll(
+                'div.cell_input pre, div.cell_output pre')) {
+            if (el.scrollWidth > el.clientWidth + 1) {
+                const line = el.textContent.split('\\n')
+                    .sort((a, b) => b.length - a.length)[0];
+                bad.push('code/text: ' + line.slice(0, 90));
+            }
+        }
+        const article = document.querySelector('article.bd-article') || document.body;
+        const right = article.getBoundingClientRect().right + 1;
+        for (const t of article.querySelectorAll('table')) {
+            if (t.getBoundingClientRect().right > right)
+                bad.push('table: ' + t.innerText.slice(0, 60));
+        }
+        return bad; }""")
+
+
+def _figure_problems(page) -> list[str]:
+    """Figures without alt text, or whose smallest text is under 9 px as shown."""
+    shown = page.evaluate(f"""() => Array.from(document.querySelectorAll(
+        '{FIGURES}')).filter(img => img.clientWidth > 0).map(img => ({{
+            src: img.currentSrc || img.src, alt: img.alt || '',
+            natural: img.naturalWidth, shown: img.clientWidth }}))""")
+    problems = []
+    for k, img in enumerate(shown):
+        name = img["src"][:60] if not img["src"].startswith("data:") else f"figure {k}"
+        if not img["alt"].strip():
+            problems.append(f"{name}: no alt text")
+        smallest = _png_text(img["src"]).get("Smallest text px")
+        if smallest is None:
+            problems.append(f"{name}: not made by rectified.figures (no text size)")
+            continue
+        px = float(smallest) * img["shown"] / img["natural"]
+        if px < MIN_TEXT_PX - 0.05:
+            problems.append(f"{name} ({img['alt'][:50]}): smallest text {px:.1f} px "
+                            f"(shown {img['shown']} of {img['natural']} px)")
+    return problems
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_code_and_text_fit_the_column_at_1280(browser, site_url, path):
+def test_code_text_and_figures_read_well_at_1280(browser, site_url, path):
     page = _page(browser, f"{site_url}/{path}")
     try:
-        wide = page.evaluate("""() => {
-            const bad = [];
-            for (const el of document.querySelectorAll(
-                    'div.cell_input pre, div.cell_output pre')) {
-                if (el.scrollWidth > el.clientWidth + 1) {
-                    const line = el.textContent.split('\\n')
-                        .sort((a, b) => b.length - a.length)[0];
-                    bad.push('code/text: ' + line.slice(0, 90));
-                }
-            }
-            const article = document.querySelector('article.bd-article') || document.body;
-            const right = article.getBoundingClientRect().right + 1;
-            for (const t of article.querySelectorAll('table')) {
-                if (t.getBoundingClientRect().right > right)
-                    bad.push('table: ' + t.innerText.slice(0, 60));
-            }
-            return bad; }""")
+        wide = _too_wide(page)
         assert wide == [], f"{path} scrolls sideways at 1280 px: {wide}"
+        problems = _figure_problems(page)
+        assert problems == [], f"{path}: {problems}"
     finally:
         page.close()
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_figures_have_alt_text_and_legible_text_at_1280(browser, site_url, path):
-    page = _page(browser, f"{site_url}/{path}")
+def test_the_checks_catch_shrunk_figures_missing_alt_and_wide_code(browser, site_url):
+    page = _page(browser, f"{site_url}/{FIGURE_PAGES[0]}")
     try:
-        shown = page.evaluate(f"""() => Array.from(document.querySelectorAll(
-            '{FIGURES}')).filter(img => img.clientWidth > 0).map(img => ({{
-                src: img.currentSrc || img.src, alt: img.alt || '',
-                natural: img.naturalWidth, shown: img.clientWidth }}))""")
-        problems = []
-        for k, img in enumerate(shown):
-            name = img["src"][:60] if not img["src"].startswith("data:") else f"figure {k}"
-            if not img["alt"].strip():
-                problems.append(f"{name}: no alt text")
-            smallest = _png_text(img["src"]).get("Smallest text px")
-            if smallest is None:
-                problems.append(f"{name}: not made by rectified.figures (no text size)")
-                continue
-            px = float(smallest) * img["shown"] / img["natural"]
-            if px < MIN_TEXT_PX - 0.05:
-                problems.append(f"{name} ({img['alt'][:50]}): smallest text {px:.1f} px "
-                                f"(shown {img['shown']} of {img['natural']} px)")
-        assert problems == [], f"{path}: {problems}"
+        page.add_style_tag(content="div.cell_output img { width: 120px !important; }"
+                                   "div.cell_input pre { white-space: pre !important; "
+                                   "width: 200px; }")
+        page.evaluate("document.querySelector('div.cell_output img').alt = ''")
+        problems = _figure_problems(page)
+        assert any("no alt text" in p for p in problems)
+        assert any("smallest text" in p for p in problems)
+        assert _too_wide(page)
     finally:
         page.close()
 
