@@ -54,6 +54,8 @@ def test_char_corpus_rejects_bad_input():
         data.char_corpus(text=3)
     with pytest.raises(TypeError):
         data.stdlib_text(7)
+    with pytest.raises(ValueError, match="no Python source"):
+        data.stdlib_text("sys")
     with pytest.raises(ValueError):
         data.char_corpus(text=TEXT, context=0)
 
@@ -162,6 +164,8 @@ def test_lm_state_checks():
         gating.LMState(lrs=(-1.0,))
     with pytest.raises(ValueError):
         gating.FFNSpec(vocab=1)
+    with pytest.raises(ValueError, match="at least one seed"):
+        gating.FFNLanguageModel(gating.FFNSpec(vocab=5), seeds=[])
 
 
 # --- sparsity -----------------------------------------------------------------------------
@@ -256,6 +260,9 @@ def test_quantisation_checks(nets):
     with pytest.raises(ValueError, match="use"):
         quantise.compute_quantisation(quantise.QuantState("relu"),
                                       {"relu": by_act["relu6"]},
+                                      ds.X_train, ds.X_test, ds.y_test)
+    with pytest.raises(ValueError, match="at least one"):
+        quantise.compute_quantisation(quantise.QuantState("relu"), {"relu": []},
                                       ds.X_train, ds.X_test, ds.y_test)
     with pytest.raises(ValueError, match="seed_index"):
         quantise.compute_quantisation(quantise.QuantState("relu", seed_index=5), by_act,

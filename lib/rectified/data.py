@@ -322,7 +322,10 @@ def stdlib_text(module: str = "heapq") -> tuple[str, str]:
 
     if not isinstance(module, str):
         raise TypeError(f"module must be a module name (str), got {module!r}")
-    path = inspect.getsourcefile(importlib.import_module(module))
+    try:
+        path = inspect.getsourcefile(importlib.import_module(module))
+    except TypeError:                         # a built-in module: no file at all
+        path = None
     if path is None:
         raise ValueError(f"module {module!r} has no Python source file")
     with open(path, encoding="utf-8") as f:

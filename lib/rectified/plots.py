@@ -786,7 +786,7 @@ def draw_quantisation(result, axes=None):
     ax1.set_xlabel("net (seed)")
     ax1.set_ylabel("test accuracy change (points)")
     ax1.set_title("after quantisation")
-    ax1.legend(loc="lower right")
+    ax1.legend(loc="best")
     return fig
 
 
