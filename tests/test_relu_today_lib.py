@@ -116,7 +116,9 @@ def test_large_evaluations_run_in_pieces(corpus, monkeypatch):
         whole = lm.forward_hidden(X)
         monkeypatch.setattr(gating, "_CHUNK", 16)
         pieces = lm.forward_hidden(X)
+        logits = lm(X)
     torch.testing.assert_close(pieces[0], whole[0])
+    torch.testing.assert_close(logits, whole[0])
     torch.testing.assert_close(pieces[2][0], whole[2][0])
 
 

@@ -182,13 +182,21 @@ class FFNLanguageModel(Ensemble):
         """x (B, context) character ids shared by the members (any dtype holding whole
         numbers), or (K, B, context) → (logits (K, B, vocab), [W1 x per block],
         [hidden output per block]), the last two (K, B, hidden)."""
+        return self._run(x, members, keep_hidden=True)
+
+    def forward(self, x, members=None):
+        """Logits only (K, B, vocab): like ``forward_hidden(x)[0]``, without keeping
+        the hidden layers (what the training engine evaluates)."""
+        return self._run(x, members, keep_hidden=False)[0]
+
+    def _run(self, x, members, keep_hidden: bool):
         spec = self.spec
         if x.dim() not in (2, 3) or x.shape[-1] != spec.context:
             raise ValueError(f"x must have shape (batch, {spec.context}) or (members, "
                              f"batch, {spec.context}), got {tuple(x.shape)}")
         if not torch.is_grad_enabled() and x.shape[-2] > _CHUNK:
             # evaluation of a large set: in pieces, to bound the memory it needs
-            parts = [self.forward_hidden(x[..., i:i + _CHUNK, :], members)
+            parts = [self._run(x[..., i:i + _CHUNK, :], members, keep_hidden)
                      for i in range(0, x.shape[-2], _CHUNK)]
             return (torch.cat([p[0] for p in parts], 1),
                     [torch.cat(z, 1) for z in zip(*[p[1] for p in parts])],
@@ -210,8 +218,9 @@ class FFNLanguageModel(Ensemble):
                 hidden = self.act.torch(z) * gate
             else:
                 hidden = self.act.torch(z)
-            pres.append(z)
-            posts.append(hidden)
+            if keep_hidden:
+                pres.append(z)
+                posts.append(hidden)
             h = h + _bmm(hidden, W2)
         g, b = biases[2 * spec.blocks], biases[2 * spec.blocks + 1]
         return _bmm(_layer_norm(h, g, b), weights[-1]) + biases[-1], pres, posts
