@@ -287,7 +287,7 @@ def digits_pixels(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
                    "digits (pixels in [0, 1])", ds.n_classes)
 
 
-# --- Character-level text from the Python standard library (ReLU today chapter) -------------
+# --- Character-level text from the Python standard library (ReLU today chapter) ------
 
 @dataclass(frozen=True)
 class CharCorpus:
@@ -357,7 +357,8 @@ def char_corpus(module: str = "heapq", context: int = 8,
 
     def examples(part):
         starts = np.arange(len(part) - context)
-        return np.stack([part[starts + j] for j in range(context)], 1), part[starts + context]
+        X = np.stack([part[starts + j] for j in range(context)], 1)
+        return X, part[starts + context]
 
     Xtr, ytr = examples(ids[:cut1])
     Xva, yva = examples(ids[cut1:cut2])

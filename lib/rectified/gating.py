@@ -72,11 +72,11 @@ def feed_forward(x, W1, W2, arm: str = "relu", V=None):
 @dataclass(frozen=True)
 class FFNSpec:
     """The shape of a character model built around a transformer's feed-forward block:
-    the last ``context`` characters (each embedded in ``embed`` numbers, the embeddings
-    concatenated and mapped to width ``d_model``), ``blocks`` residual blocks x ← x + FFN(LayerNorm(x)), a
-    final LayerNorm and a read-out to the ``vocab`` characters. The feed-forward layer
-    is of arm ``arm`` with plain hidden width ``d_ff`` (a gated arm gets
-    :func:`hidden_width`)."""
+    the last ``context`` characters (each embedded in ``embed`` numbers, the
+    embeddings concatenated and mapped to width ``d_model``), ``blocks`` residual
+    blocks x ← x + FFN(LayerNorm(x)), a final LayerNorm and a read-out to the
+    ``vocab`` characters. The feed-forward layer is of arm ``arm`` with plain hidden
+    width ``d_ff`` (a gated arm gets :func:`hidden_width`)."""
 
     vocab: int
     context: int = 8
@@ -111,8 +111,9 @@ class FFNSpec:
         blocks with their LayerNorms, the final LayerNorm and the read-out with its
         bias."""
         d = self.d_model
-        return self.vocab * self.embed + self.context * self.embed * d + self.blocks * (self.ffn_params + 2 * d) + \
-            2 * d + d * self.vocab + self.vocab
+        embedding = self.vocab * self.embed + self.context * self.embed * d
+        blocks = self.blocks * (self.ffn_params + 2 * d)
+        return embedding + blocks + 2 * d + d * self.vocab + self.vocab
 
 
 _CHUNK = 2048      # examples per piece when a model evaluates a large set
@@ -137,8 +138,9 @@ class FFNLanguageModel(Ensemble):
     biases in W1, V, W2 (as in Shazeer 2020); attention is left out, so that many arms ×
     seeds × rates train in seconds. Init: W1 and V N(0, 1/d), W2 N(0, 1/h) times
     1/√(2·blocks) (GPT-2's scaling of what writes into the residual stream), the
-    read-out N(0, 1/d), the embedding N(0, 1) and its projection N(0, 1/fan_in); the same for every arm, since the
-    LayerNorm before each feed-forward layer fixes its input's scale.
+    read-out N(0, 1/d), the embedding N(0, 1) and its projection N(0, 1/fan_in);
+    the same for every arm, since the LayerNorm before each feed-forward layer fixes
+    its input's scale.
 
         >>> lm = FFNLanguageModel(FFNSpec(vocab=82, arm="swiglu"), seeds=range(5))
         >>> lm(X).shape                    # X (B, 8) character ids -> (5, B, 82)

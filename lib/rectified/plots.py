@@ -725,7 +725,7 @@ def draw_readout(result, axes=None):
 __all__ += ["draw_readout"]
 
 
-# --- ReLU today: sparsity, skipping zeros, quantisation ----------------------------------------
+# --- ReLU today: sparsity, skipping zeros, quantisation -----------------------------
 
 COLORS.update({"relu6": "#a50f15", "hard_swish": "#74c476", "relu2": "#fd8d3c"})
 
