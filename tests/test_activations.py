@@ -11,8 +11,16 @@ from hypothesis.extra.numpy import arrays
 from rectified import activations as A
 
 NAMES = A.names()
-# Points away from every kink (all kinks are at 0).
+# Points away from the kink at 0; away_from_kinks drops those near the others.
 X = np.concatenate([np.linspace(-6, -0.05, 60), np.linspace(0.05, 6, 60)])
+
+
+def away_from_kinks(act):
+    """X without the points within 0.01 of one of the activation's kinks."""
+    keep = np.ones(X.shape, bool)
+    for k in act.kinks:
+        keep &= np.abs(X - k) > 0.01
+    return X[keep]
 PARAMS = {"leaky_relu": [{"slope": 0.01}, {"slope": 0.3}], "prelu": [{"alpha": 0.25}],
           "elu": [{"alpha": 1.0}, {"alpha": 0.5}], "softplus": [{"beta": 1.0}, {"beta": 3.0}],
           "silu": [{"beta": 1.0}, {"beta": 1.7}]}
@@ -22,19 +30,21 @@ CASES = [(n, p) for n in NAMES for p in PARAMS.get(n, [{}])]
 @pytest.mark.parametrize("name,params", CASES)
 def test_derivative_matches_central_differences(name, params):
     act = A.get(name, **params)
+    x = away_from_kinks(act)
     h = 1e-6
-    numeric = (act(X + h) - act(X - h)) / (2 * h)
-    np.testing.assert_allclose(act.grad(X), numeric, rtol=1e-6, atol=1e-7)
+    numeric = (act(x + h) - act(x - h)) / (2 * h)
+    np.testing.assert_allclose(act.grad(x), numeric, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name,params", CASES)
 def test_numpy_matches_torch_value_and_autograd(name, params):
     act = A.get(name, **params)
-    t = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    x = away_from_kinks(act)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     y = act.torch(t)
     y.sum().backward()
-    np.testing.assert_allclose(y.detach().numpy(), act(X), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(t.grad.numpy(), act.grad(X), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), act(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), act.grad(x), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -118,7 +128,7 @@ def test_maxout_derivative_against_finite_differences():
 
 
 def test_registry_repr_and_names():
-    assert "relu" in A.names() and len(A.names()) == 13
+    assert "relu" in A.names() and len(A.names()) == 16
     assert repr(A.get("leaky_relu", slope=0.2)) == "Activation(leaky_relu, slope=0.2)"
     assert A.get(A.get("tanh")).name == "tanh"
     assert A.get("ReLU").name == "relu"
@@ -158,9 +168,10 @@ def test_monotone_activations_are_monotone(x):
 
 def test_registry_facts():
     assert [n for n in A.names() if A.get(n).piecewise_linear] == \
-        ["relu", "leaky_relu", "prelu", "abs", "linear"]
+        ["relu", "leaky_relu", "prelu", "abs", "linear", "relu6"]
     assert sorted(A.PIECEWISE_LINEAR) == sorted(["relu", "leaky_relu", "prelu", "abs", "linear"])
-    assert [n for n in A.names(include_grouped=True) if A.get(n).can_die] == ["relu"]
+    assert [n for n in A.names(include_grouped=True) if A.get(n).can_die] == \
+        ["relu", "relu6"]
     assert A.get("leaky_relu", slope=0.0).can_die and not A.get("leaky_relu").can_die
     assert A.get("leaky_relu", slope=0.2).negative_slope == 0.2
     assert A.get("abs").negative_slope == -1.0 and A.get("tanh").negative_slope is None
@@ -180,3 +191,19 @@ def test_maxout_is_a_registry_entry():
     np.testing.assert_array_equal(m.torch(torch.arange(6.0)).numpy(), [2.0, 5.0])
     with pytest.raises(ValueError, match="k must be >= 1"):
         A.get("maxout", k=0)
+
+
+def test_bounded_and_squared_rectifiers():
+    x = np.array([-4.0, -3.0, -1.0, 0.0, 2.0, 3.0, 6.0, 8.0])
+    assert A.relu6(x).tolist() == [0, 0, 0, 0, 2, 3, 6, 6]
+    assert A.relu6_grad(x).tolist() == [0, 0, 0, 0, 1, 1, 0, 0]
+    assert A.hard_swish(x).tolist() == pytest.approx(
+        [0, 0, -1 / 3, 0, 2 * 5 / 6, 3, 6, 8])
+    assert A.hard_sigmoid(np.array([-3.0, 0.0, 3.0])).tolist() == [0, 0.5, 1]
+    assert A.relu2(x).tolist() == [0, 0, 0, 0, 4, 9, 36, 64]
+    assert A.relu2_grad(x).tolist() == [0, 0, 0, 0, 4, 6, 12, 16]
+    # hard-swish stays within 0.15 of SiLU everywhere
+    grid = np.linspace(-8, 8, 1601)
+    assert np.abs(A.hard_swish(grid) - A.silu(grid)).max() < 0.15
+    assert A.get("relu6").kinks == (0.0, 6.0)
+    assert "relu6" not in A.PIECEWISE_LINEAR      # two kinks: no region counting

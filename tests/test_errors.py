@@ -17,7 +17,7 @@ def render_interpolant(state):
 
 BAD = [
     # (callable, exception, message fragment)
-    (lambda: activations.get("relu6"), ValueError, "known activations: relu, leaky_relu"),
+    (lambda: activations.get("relu7"), ValueError, "known activations: relu, leaky_relu"),
     (lambda: activations.get(3), TypeError, "must be a str"),
     (lambda: activations.get("relu", slope=0.1), ValueError, "its parameters: grad_at_zero"),
     (lambda: activations.get("relu", grad_at_zero=2), ValueError, "allowed values lie in [0.0, 1.0]"),

@@ -207,7 +207,7 @@ def test_widget_says_in_static_html_that_it_needs_a_kernel():
     ("widths=100", "widths"), ("widths=1-1-1-1-1-1-1-1-1", "widths"), ("noise=inf", "noise"),
     ("noise=2", "noise"), ("k=2.5", "k"), ("k=9", "k"), ("batch=0", "batch_size"),
     ("l2=-1", "l2"), ("l2=nan", "l2"), ("g0=2", "grad_at_zero"), ("test=1", "test_fraction"),
-    ("act=relu6", "activation"), ("opt=lbfgs", "optimizer"), ("init=zero", "init"),
+    ("act=relu7", "activation"), ("opt=lbfgs", "optimizer"), ("init=zero", "init"),
     ("data=moons2", "dataset"), ("lr=0.1 lr=0.2", "lr"), ("momentum=5", "momentum"),
 ])
 def test_each_bad_field_is_named_in_its_own_message(text, field):

@@ -10,7 +10,7 @@ the tests check them against each other and against finite differences.
     (array([0., 0., 2.]), array([0. , 0.5, 1. ]))
 
 Chapters: the rectifier family (gallery), the kink at zero (``grad_at_zero``),
-maxout (:func:`maxout`).
+maxout (:func:`maxout`), ReLU today (ReLU6, hard-swish, squared ReLU).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ __all__ = [
     "prelu_grad_alpha", "elu", "elu_grad", "selu", "selu_grad", "softplus", "softplus_grad",
     "gelu", "gelu_grad", "gelu_tanh", "gelu_tanh_grad", "silu", "silu_grad",
     "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "abs_", "abs_grad", "linear", "linear_grad",
-    "maxout", "maxout_grad", "maxout_torch", "relu_torch",
+    "maxout", "maxout_grad", "maxout_torch", "relu_torch", "relu6", "relu6_grad",
+    "hard_sigmoid", "hard_swish", "hard_swish_grad", "relu2", "relu2_grad",
     "SELU_ALPHA", "SELU_SCALE",
 ]
 
@@ -261,6 +262,54 @@ def maxout_torch(z: torch.Tensor, k: int) -> torch.Tensor:
     return z.unflatten(-1, (z.shape[-1] // k, k)).amax(dim=-1)
 
 
+# --- Bounded and squared rectifiers (ReLU today chapter) ------------------------------------
+
+def relu6(x):
+    """ReLU6, min(max(0, x), 6): ReLU capped at 6 (Krizhevsky 2010; MobileNetV2). Its
+    derivative is 0 below 0 and above 6, so a unit can also stick at the cap."""
+    x = _arr(x)
+    return np.clip(x, 0, 6).astype(x.dtype)
+
+
+def relu6_grad(x):
+    """ReLU6's derivative: 1 on (0, 6), 0 elsewhere (torch's choice at 0 and 6)."""
+    x = _arr(x)
+    return ((x > 0) & (x < 6)).astype(x.dtype)
+
+
+def hard_sigmoid(x):
+    """The piecewise-linear sigmoid of MobileNetV3, relu6(x + 3)/6: 0 below −3, 1 above 3."""
+    return (relu6(_arr(x) + 3) / 6).astype(_arr(x).dtype)
+
+
+def hard_swish(x):
+    """Hard-swish (Howard et al. 2019), x·relu6(x + 3)/6: SiLU with its sigmoid replaced
+    by :func:`hard_sigmoid`; 0 below −3, x above 3, a parabola between."""
+    x = _arr(x)
+    return (x * hard_sigmoid(x)).astype(x.dtype)
+
+
+def hard_swish_grad(x):
+    """Hard-swish's derivative: 0 below −3, (2x + 3)/6 on [−3, 3], 1 above 3."""
+    x = _arr(x)
+    return np.where(x < -3, 0.0, np.where(x > 3, 1.0, (2 * x + 3) / 6)).astype(x.dtype)
+
+
+def relu2(x):
+    """Squared ReLU, max(0, x)² (So et al. 2021, Primer)."""
+    r = relu(x)
+    return r * r
+
+
+def relu2_grad(x):
+    """Squared ReLU's derivative, 2·max(0, x): continuous, unlike ReLU's."""
+    return 2 * relu(x)
+
+
+def _relu2_torch(x):
+    return torch.relu(x).square()
+
+
 # --- Torch implementations ---------------------------------------------------------------
 
 class _ReLUChosenGrad(torch.autograd.Function):
@@ -397,13 +446,20 @@ _SPECS: dict[str, _Spec] = {
                     negative_slope=lambda p: 1.0, piecewise_linear=True),
     "maxout": _Spec(r"\max(z_1, \ldots, z_k)", maxout, maxout_grad, maxout_torch, {"k": 2},
                     piecewise_linear=True),
+    "relu6": _Spec(r"\min(\max(0, x), 6)", relu6, relu6_grad, lambda x: F.relu6(x), {},
+                   (0.0, 6.0), negative_slope=lambda p: 0.0, piecewise_linear=True),
+    "hard_swish": _Spec(r"x\,\min(\max(0, x + 3), 6)/6", hard_swish, hard_swish_grad,
+                        lambda x: F.hardswish(x), {}, (-3.0, 3.0)),
+    "relu2": _Spec(r"\max(0, x)^2", relu2, relu2_grad, _relu2_torch, {}),
 }
 
 #: Activations that act on groups of inputs rather than element by element.
 _GROUPED = frozenset({"maxout"})
 
-#: Activations whose graph is made of straight pieces (region counting applies to them).
-PIECEWISE_LINEAR = frozenset(k for k, s in _SPECS.items() if s.negative_slope is not None)
+#: Activations whose graph is made of straight pieces with at most one kink, at 0 (region
+#: counting applies to them; ReLU6's second kink at 6 keeps it out).
+PIECEWISE_LINEAR = frozenset(k for k, s in _SPECS.items()
+                             if s.negative_slope is not None and s.kinks in ((), (0.0,)))
 
 
 def names(include_grouped: bool = False) -> list[str]:

@@ -285,3 +285,87 @@ def digits_pixels(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
     ds = digits(test_fraction, seed, standardize=False)
     return Dataset(ds.X_train / 16.0, ds.y_train, ds.X_test / 16.0, ds.y_test,
                    "digits (pixels in [0, 1])", ds.n_classes)
+
+
+# --- Character-level text from the Python standard library (ReLU today chapter) ------
+
+@dataclass(frozen=True)
+class CharCorpus:
+    """A text cut into next-character examples: X holds ``context`` consecutive character
+    ids, y the id of the character that follows them.
+
+    ``dataset`` holds the training examples and, as its test split, the validation
+    examples that choose learning rates; ``X_test``/``y_test`` are held-out examples used
+    for nothing else. The text is split by position, 80 : 10 : 10, so no character of the
+    validation or test text is a training target. ``vocab`` lists the characters by id;
+    ``source`` names the file, ``sha256`` its content (same file, same numbers) and
+    ``n_chars`` its length."""
+
+    dataset: Dataset
+    X_test: np.ndarray
+    y_test: np.ndarray
+    vocab: str
+    source: str
+    sha256: str
+    n_chars: int
+
+    @property
+    def context(self) -> int:
+        return int(self.dataset.X_train.shape[1])
+
+
+def stdlib_text(module: str = "heapq") -> tuple[str, str]:
+    """(text, path) of a standard-library module's source file, read from disk through
+    ``inspect.getsourcefile``: text that every Python install ships, no download."""
+    import importlib
+    import inspect
+
+    if not isinstance(module, str):
+        raise TypeError(f"module must be a module name (str), got {module!r}")
+    try:
+        path = inspect.getsourcefile(importlib.import_module(module))
+    except TypeError:                         # a built-in module: no file at all
+        path = None
+    if path is None:
+        raise ValueError(f"module {module!r} has no Python source file")
+    with open(path, encoding="utf-8") as f:
+        return f.read(), path
+
+
+def char_corpus(module: str = "heapq", context: int = 8,
+                text: str | None = None) -> CharCorpus:
+    """The source of ``module`` (or ``text``) as next-character examples: every window of
+    ``context`` characters and the character after it. Ids follow the sorted set of
+    characters. ReLU today chapter."""
+    import hashlib
+
+    context = checks.check_int("context", context, 1, 4096, "characters per example")
+    if text is None:
+        text, source = stdlib_text(module)
+    else:
+        checks.check_type("text", text, str, "a str")
+        source = "<text>"
+    vocab = "".join(sorted(set(text)))
+    index = {c: i for i, c in enumerate(vocab)}
+    ids = np.array([index[c] for c in text], dtype=np.int64)
+    n = len(ids)
+    cut1, cut2 = int(0.8 * n), int(0.9 * n)
+    if cut2 - cut1 < context + 1:
+        raise ValueError(f"the text ({n} characters) is too short for a context of "
+                         f"{context}: each of its validation and test tenths needs more "
+                         f"than {context} characters")
+
+    def examples(part):
+        starts = np.arange(len(part) - context)
+        X = np.stack([part[starts + j] for j in range(context)], 1)
+        return X, part[starts + context]
+
+    Xtr, ytr = examples(ids[:cut1])
+    Xva, yva = examples(ids[cut1:cut2])
+    Xte, yte = examples(ids[cut2:])
+    return CharCorpus(Dataset(Xtr, ytr, Xva, yva, f"characters of {source}", len(vocab)),
+                      Xte, yte, vocab, source,
+                      hashlib.sha256(text.encode("utf-8")).hexdigest(), n)
+
+
+__all__ += ["CharCorpus", "stdlib_text", "char_corpus"]

@@ -730,3 +730,71 @@ def draw_readout(result, axes=None):
 
 
 __all__ += ["draw_readout"]
+
+
+# --- ReLU today: sparsity, skipping zeros, quantisation -----------------------------
+
+COLORS.update({"relu6": "#a50f15", "hard_swish": "#74c476", "relu2": "#fd8d3c"})
+
+
+def draw_skip_timing(result, axes=None):
+    """Two panels for :func:`rectified.sparsity.compute_skip_timing`: median time per
+    call of the dense product and of the one that skips zero rows, against the share of
+    zeros; and the measured speed-up next to the FLOP ratio, its ceiling. The times are
+    this machine's, this run's. ReLU today chapter."""
+    fig, (ax0, ax1) = _new_axes(axes, 1, 2, (9.6, 3.8), layout="constrained")
+    s = result.sparsities
+    ax0.plot(s, result.dense_seconds * 1e6, "o-", color="0.3", label="dense h·W")
+    ax0.plot(s, result.skip_seconds * 1e6, "o-", color=color("relu"),
+             label="skip zero rows")
+    ax0.set_yscale("log")
+    ax0.set_xlabel("share of exact zeros in h")
+    ax0.set_ylabel("µs per call (median)")
+    ax0.set_title(f"one input, {result.state.units} → {result.state.out}")
+    ax0.legend()
+    ax1.plot(s, result.flop_ratio, "k--", label="FLOP ratio (ceiling)")
+    ax1.plot(s, result.speedup, "o-", color=color("relu"), label="measured speed-up")
+    ax1.axhline(1, color="0.5", lw=0.8)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("share of exact zeros in h")
+    ax1.set_ylabel("dense time / skipping time")
+    ax1.set_title("skipping pays above 1")
+    ax1.legend()
+    return fig
+
+
+def draw_quantisation(result, axes=None):
+    """Two panels for :func:`rectified.quantise.compute_quantisation`: the last hidden
+    layer's non-zero outputs of one net (histogram, log counts) with the calibrated
+    range and, for codes of at most 5 bits, every quantisation level; and each net's
+    change of test accuracy. ReLU today chapter."""
+    fig, (ax0, ax1) = _new_axes(axes, 1, 2, (9.6, 3.8), layout="constrained")
+    st = result.state
+    col = color(result.activation)
+    v = result.values[result.values > 0]
+    top = float(result.ranges[st.seed_index][-1])
+    ax0.hist(v, bins=60, range=(0, max(top, 1e-9)), color=col, alpha=0.75, log=True)
+    levels = 2 ** st.bits - 1
+    if st.bits <= 5:
+        for q in range(levels + 1):
+            ax0.axvline(q * top / levels, color="k", lw=0.6, alpha=0.6)
+    ax0.axvline(top, color="k", lw=1.5, ls="--", label=f"range {top:.3g}")
+    ax0.set_xlabel("hidden output (last layer)")
+    ax0.set_ylabel("count (log)")
+    ax0.set_title(f"{result.activation}, {st.bits}-bit codes: step "
+                  f"{result.step[st.seed_index]:.3g}")
+    ax0.legend(loc="upper right")
+    change = 100 * result.acc_change
+    ax1.plot(np.arange(len(change)), change, "o", color=col, ms=7)
+    ax1.axhline(0, color="0.5", lw=0.8)
+    ax1.axhline(np.median(change), color="k", lw=2, label=f"median {np.median(change):+.2f}")
+    ax1.set_ylim(min(-2.0, change.min() - 1), max(1.0, change.max() + 0.5))
+    ax1.set_xticks(range(len(change)))
+    ax1.set_xlabel("net (seed)")
+    ax1.set_ylabel("test accuracy change (points)")
+    ax1.set_title("after quantisation")
+    ax1.legend(loc="best")
+    return fig
+
+
+__all__ += ["draw_skip_timing", "draw_quantisation"]
