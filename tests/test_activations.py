@@ -171,7 +171,7 @@ def test_registry_facts():
         ["relu", "leaky_relu", "prelu", "abs", "linear", "relu6"]
     assert sorted(A.PIECEWISE_LINEAR) == sorted(["relu", "leaky_relu", "prelu", "abs", "linear"])
     assert [n for n in A.names(include_grouped=True) if A.get(n).can_die] == \
-        ["relu", "relu6"]
+        ["relu", "relu6", "relu2"]        # 0 with slope 0 on the whole negative side
     assert A.get("leaky_relu", slope=0.0).can_die and not A.get("leaky_relu").can_die
     assert A.get("leaky_relu", slope=0.2).negative_slope == 0.2
     assert A.get("abs").negative_slope == -1.0 and A.get("tanh").negative_slope is None

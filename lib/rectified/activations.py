@@ -450,7 +450,8 @@ _SPECS: dict[str, _Spec] = {
                    (0.0, 6.0), negative_slope=lambda p: 0.0, piecewise_linear=True),
     "hard_swish": _Spec(r"x\,\min(\max(0, x + 3), 6)/6", hard_swish, hard_swish_grad,
                         lambda x: F.hardswish(x), {}, (-3.0, 3.0)),
-    "relu2": _Spec(r"\max(0, x)^2", relu2, relu2_grad, _relu2_torch, {}),
+    "relu2": _Spec(r"\max(0, x)^2", relu2, relu2_grad, _relu2_torch, {},
+                   negative_slope=lambda p: 0.0),
 }
 
 #: Activations that act on groups of inputs rather than element by element.
@@ -459,7 +460,8 @@ _GROUPED = frozenset({"maxout"})
 #: Activations whose graph is made of straight pieces with at most one kink, at 0 (region
 #: counting applies to them; ReLU6's second kink at 6 keeps it out).
 PIECEWISE_LINEAR = frozenset(k for k, s in _SPECS.items()
-                             if s.negative_slope is not None and s.kinks in ((), (0.0,)))
+                             if s.piecewise_linear and k not in _GROUPED
+                             and s.kinks in ((), (0.0,)))
 
 
 def names(include_grouped: bool = False) -> list[str]:

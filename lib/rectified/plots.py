@@ -26,7 +26,8 @@ COLORS = {
     "relu": "#D55E00", "sigmoid": "#0072B2", "silu": "#009E73", "leaky_relu": "#E69F00",
     "gelu": "#56B4E9", "elu": "#CC79A7", "linear": "#000000", "prelu": "#8716F4",
     "selu": "#702802", "softplus": "#523451", "gelu_tanh": "#352C9D", "tanh": "#92B161",
-    "abs": "#8E78FF", "maxout": "#CD0837",
+    "abs": "#8E78FF", "maxout": "#CD0837", "relu6": "#6E0D72", "hard_swish": "#65676B",
+    "relu2": "#1D662C",
 }
 #: The two classes of every 2-D dataset (points, decision-boundary plots, the playground).
 CLASS_COLORS = ("#1f77b4", "#ff7f0e")
@@ -733,9 +734,6 @@ __all__ += ["draw_readout"]
 
 
 # --- ReLU today: sparsity, skipping zeros, quantisation -----------------------------
-
-COLORS.update({"relu6": "#a50f15", "hard_swish": "#74c476", "relu2": "#fd8d3c"})
-
 
 def draw_skip_timing(result, axes=None):
     """Two panels for :func:`rectified.sparsity.compute_skip_timing`: median time per

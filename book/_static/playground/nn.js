@@ -164,6 +164,21 @@ const SPECS = {
     params: { k: 2 }, piecewiseLinear: true, grouped: true,
     f: (z) => z, df: () => 1,   // the max over each group is taken by the layer
   },
+  relu6: {
+    params: {}, kinks: [0, 6], negativeSlope: 0, piecewiseLinear: true,
+    f: (z) => Math.min(Math.max(z, 0), 6),
+    df: (z) => (z > 0 && z < 6 ? 1 : 0),
+  },
+  hard_swish: {
+    params: {}, kinks: [-3, 3],
+    f: (z) => z * Math.min(Math.max(z + 3, 0), 6) / 6,
+    df: (z) => (z < -3 ? 0 : z > 3 ? 1 : (2 * z + 3) / 6),   // as the library, at the kinks too
+  },
+  relu2: {
+    params: {}, negativeSlope: 0,
+    f: (z) => (z > 0 ? z * z : 0),
+    df: (z) => (z > 0 ? 2 * z : 0),
+  },
 };
 
 /** The activations, in the registry's (gallery) order, with their facts. */
