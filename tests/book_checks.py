@@ -109,3 +109,26 @@ def long_code_lines(root: Path, limit: int = MAX_CODE_LINE) -> list[str]:
                 if len(line) > limit:
                     bad.append(f"{p.relative_to(root)} cell {i}: {len(line)} chars")
     return bad
+
+
+#: The quick-answer pages and the target label each gives every question (MyST
+#: ``(label)=`` before the answer's heading).
+QUICK_ANSWERS = {"book/quick-answers.md": "quick-{}"}
+
+
+def quick_answer_gaps(root: Path, pages=None) -> dict[str, list[str]]:
+    """For each quick-answer page, the register's questions (Q..) it has no answer for
+    (no ``(quick-q01)=``-style target), and ``"missing page"`` when the file is absent."""
+    pages = QUICK_ANSWERS if pages is None else pages
+    ids = [k for k in register(root)["entries"] if k.startswith("Q")]
+    gaps = {}
+    for page, label in pages.items():
+        path = root / page
+        if not path.exists():
+            gaps[page] = ["missing page"]
+            continue
+        text = path.read_text()
+        missing = [k for k in ids if f"({label.format(k.lower())})=" not in text]
+        if missing:
+            gaps[page] = missing
+    return gaps

@@ -29,6 +29,11 @@ def test_every_register_entry_is_answered():
     assert not verdictless, f"claims whose tagged cell has no bold verdict: {verdictless}"
 
 
+def test_every_question_has_a_quick_answer():
+    assert bc.quick_answer_gaps(ROOT) == {}, \
+        "add the question's answer, under its (quick-qNN)= target, to the page"
+
+
 def test_code_lines_fit_the_page():
     assert bc.long_code_lines(ROOT) == []
 
@@ -115,3 +120,16 @@ def test_register_check_counts_a_missing_chapter_as_unanswered(tree):
     (tree / "book" / f"{chapter}.ipynb").unlink(missing_ok=True)
     missing, _ = bc.register_gaps(tree)
     assert "Q01" in missing
+
+
+def test_quick_answer_check_catches_a_new_question(tree):
+    assert bc.quick_answer_gaps(tree) == {}
+    reg = (tree / "book" / "register.yml").read_text()
+    chapter = bc.register(tree)["entries"]["Q01"]["chapter"]
+    reg = reg.replace("entries:\n", "entries:\n  Q99: {chapter: %s, text: \"New?\"}\n"
+                      % chapter)
+    (tree / "book" / "register.yml").write_text(reg)
+    pages = list(bc.QUICK_ANSWERS)
+    assert bc.quick_answer_gaps(tree) == {page: ["Q99"] for page in pages}
+    (tree / pages[0]).unlink()
+    assert bc.quick_answer_gaps(tree)[pages[0]] == ["missing page"]
