@@ -72,6 +72,8 @@ def register_gaps(root: Path) -> tuple[list[str], list[str]]:
     rows, missing = ledger(root / "book")
     verdictless = [r["id"] for r in rows if r["kind"] == "claim" and r["answers"]
                    and not any(a.verdict for a in r["answers"])]
+    verdictless += [p["id"] for r in rows for p in r["parts"]
+                    if p["answers"] and not any(a.verdict for a in p["answers"])]
     return missing, verdictless
 
 
