@@ -115,7 +115,8 @@ def long_code_lines(root: Path, limit: int = MAX_CODE_LINE) -> list[str]:
 
 #: The quick-answer pages and the target label each gives every question (MyST
 #: ``(label)=`` before the answer's heading).
-QUICK_ANSWERS = {"book/quick-answers.md": "quick-{}"}
+QUICK_ANSWERS = {"book/quick-answers.md": "quick-{}",
+                 "book/quick-answers-zh.md": "quick-zh-{}"}
 
 
 def quick_answer_gaps(root: Path, pages=None) -> dict[str, list[str]]:
