@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -72,6 +73,8 @@ def register_gaps(root: Path) -> tuple[list[str], list[str]]:
     rows, missing = ledger(root / "book")
     verdictless = [r["id"] for r in rows if r["kind"] == "claim" and r["answers"]
                    and not any(a.verdict for a in r["answers"])]
+    verdictless += [p["id"] for r in rows for p in r["parts"]
+                    if p["answers"] and not any(a.verdict for a in p["answers"])]
     return missing, verdictless
 
 
@@ -109,3 +112,77 @@ def long_code_lines(root: Path, limit: int = MAX_CODE_LINE) -> list[str]:
                 if len(line) > limit:
                     bad.append(f"{p.relative_to(root)} cell {i}: {len(line)} chars")
     return bad
+
+
+#: The quick-answer pages and the target label each gives every question (MyST
+#: ``(label)=`` before the answer's heading).
+QUICK_ANSWERS = {"book/quick-answers.md": "quick-{}",
+                 "book/quick-answers-zh.md": "quick-zh-{}"}
+
+
+def quick_answer_gaps(root: Path, pages=None) -> dict[str, list[str]]:
+    """For each quick-answer page, the register's questions (Q..) it has no answer for
+    (no ``(quick-q01)=``-style target), and ``"missing page"`` when the file is absent."""
+    pages = QUICK_ANSWERS if pages is None else pages
+    ids = [k for k in register(root)["entries"] if k.startswith("Q")]
+    gaps = {}
+    for page, label in pages.items():
+        path = root / page
+        if not path.exists():
+            gaps[page] = ["missing page"]
+            continue
+        text = path.read_text()
+        missing = [k for k in ids if f"({label.format(k.lower())})=" not in text]
+        if missing:
+            gaps[page] = missing
+    return gaps
+
+
+# --- plain language: sentence length --------------------------------------------------------
+
+_STRIP = [
+    (re.compile(r"```.*?```|:::.*?:::", re.S), " "),               # fenced blocks
+    (re.compile(r"^\s*(?:[-+]|\*(?=\s)|\d+\.)\s+", re.M), "\n. "),     # a list item
+    (re.compile(r"\$\$.*?\$\$", re.S), " "),                         # display math
+    (re.compile(r"\$[^$\n]+\$"), "X"),                               # inline math: a word
+    (re.compile(r"\{[a-z:]+\}`([^`<]*?)(?: <[^>`]*>)?`"), r"\1"),    # roles: their text
+    (re.compile(r"`[^`]*`"), "Code"),                                # inline code: a word
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),                 # links: their text
+    (re.compile(r"<[^>]+>"), " "),                                   # HTML tags
+    (re.compile(r"^\s*(#.*|\|.*|\(.*\)=)\s*$", re.M), " "),          # headings, tables, targets
+    (re.compile(r"[*_]{1,2}"), ""),                                  # emphasis marks
+]
+_SENTENCE = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“(]*[A-Z0-9])")
+_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|et al|vs|cf|Fig|Eq|approx)\.", re.I)
+
+
+def prose(markdown: str) -> str:
+    """The running text of a markdown source: code, math, tables, headings and markup
+    removed; a formula or inline code counts as one word, a link or role as its text."""
+    text = markdown
+    for pattern, repl in _STRIP:
+        text = pattern.sub(repl, text)
+    return " ".join(text.split())
+
+
+def sentences(markdown: str) -> list[str]:
+    """The sentences of a markdown source's prose (split after . ! ? before a capital or
+    a digit; common abbreviations do not end a sentence)."""
+    text = _ABBREVIATIONS.sub(lambda m: m.group(0).replace(".", ""), prose(markdown))
+    return [s for s in _SENTENCE.split(text) if len(s.split()) >= 2]
+
+
+def sentence_lengths(root: Path) -> dict[str, tuple[int, float]]:
+    """Per page of the book (chapters and markdown pages in book/, Chinese pages left out):
+    (number of sentences, mean words per sentence) of its markdown prose."""
+    out = {}
+    for p in sorted((root / "book").glob("*.ipynb")) + sorted((root / "book").glob("*.md")):
+        if p.stem.endswith("-zh"):
+            continue
+        texts = ([source(c) for c in cells(p) if c["cell_type"] == "markdown"]
+                 if p.suffix == ".ipynb" else [p.read_text()])
+        found = [s for t in texts for s in sentences(t)]
+        if found:
+            out[str(p.relative_to(root))] = (len(found),
+                                             sum(len(s.split()) for s in found) / len(found))
+    return out

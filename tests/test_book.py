@@ -29,6 +29,40 @@ def test_every_register_entry_is_answered():
     assert not verdictless, f"claims whose tagged cell has no bold verdict: {verdictless}"
 
 
+def test_every_question_has_a_quick_answer():
+    assert bc.quick_answer_gaps(ROOT) == {}, \
+        "add the question's answer, under its (quick-qNN)= target, to the page"
+
+
+#: Plain language: the quick answers keep to the house target of about 18 words a
+#: sentence; no page of 20 sentences or more may average over 28 (the longest chapter
+#: averaged 27.4 when this check was added: the bound stops the prose getting longer).
+QUICK_ANSWERS_MAX_WORDS = 18
+PAGE_MAX_WORDS = 28
+
+
+def test_sentence_length_per_page():
+    lengths = bc.sentence_lengths(ROOT)
+    print("\nwords per sentence (mean), per page:")
+    for page, (n, mean) in lengths.items():
+        print(f"  {page:34s} {mean:5.1f}  ({n} sentences)")
+    assert lengths["book/quick-answers.md"][1] <= QUICK_ANSWERS_MAX_WORDS
+    long = {p: round(m, 1) for p, (n, m) in lengths.items()
+            if n >= 20 and m > PAGE_MAX_WORDS}
+    assert not long, f"pages whose sentences average over {PAGE_MAX_WORDS} words: {long}"
+
+
+def test_sentences_are_counted_in_the_prose_only():
+    text = ("# A heading that is long\n\nReLU is $\\max(0, z)$, see [the intro](intro.md) "
+            "and {cite:t}`nair2010rectified`. It has e.g. one kink! Code `np.maximum(0, z)` "
+            "counts as one word.\n\n$$\na = b + c\n$$\n\n| a | table |\n|---|---|\n"
+            "```python\nx = 1. Not prose.\n```\n")
+    found = bc.sentences(text)
+    assert found == ["ReLU is X, see the intro and nair2010rectified.",
+                     "It has eg one kink!", "Code Code counts as one word."]
+    assert bc.prose("**Bold** and *it* and {term}`kink <kink>`") == "Bold and it and kink"
+
+
 def test_code_lines_fit_the_page():
     assert bc.long_code_lines(ROOT) == []
 
@@ -115,3 +149,16 @@ def test_register_check_counts_a_missing_chapter_as_unanswered(tree):
     (tree / "book" / f"{chapter}.ipynb").unlink(missing_ok=True)
     missing, _ = bc.register_gaps(tree)
     assert "Q01" in missing
+
+
+def test_quick_answer_check_catches_a_new_question(tree):
+    assert bc.quick_answer_gaps(tree) == {}
+    reg = (tree / "book" / "register.yml").read_text()
+    chapter = bc.register(tree)["entries"]["Q01"]["chapter"]
+    reg = reg.replace("entries:\n", "entries:\n  Q99: {chapter: %s, text: \"New?\"}\n"
+                      % chapter)
+    (tree / "book" / "register.yml").write_text(reg)
+    pages = list(bc.QUICK_ANSWERS)
+    assert bc.quick_answer_gaps(tree) == {page: ["Q99"] for page in pages}
+    (tree / pages[0]).unlink()
+    assert bc.quick_answer_gaps(tree)[pages[0]] == ["missing page"]

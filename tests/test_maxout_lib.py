@@ -4,6 +4,7 @@ training and the maxout-fit experiment."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 
 from rectified import continual, data, models, piecewise, plots
 from rectified.train import TrainConfig
@@ -243,3 +244,85 @@ def test_tune_lr_brackets_the_best_rate_on_validation_data():
         choice.medians[choice.grid.index(choice.best)], abs=0.2)
     with pytest.raises(ValueError, match="factor"):
         continual.tune_lr(arm, a, (0.01, 0.05), seeds=[0])
+
+
+# --- one maxout unit over the plane -----------------------------------------------------
+
+def test_maxout_plane_regions_are_convex_and_slopes_are_the_pieces():
+    for k in (1, 2, 3, 5):
+        r = piecewise.compute_maxout_plane(piecewise.MaxoutPlaneState(k=k, seed=2,
+                                                                      resolution=61))
+        assert 1 <= r.regions <= k and r.nonconvex == 0
+        assert r.winner.shape == r.value.shape == (61, 61)
+        assert np.allclose(r.value, (np.stack(np.meshgrid(r.x, r.y), -1) @ r.weights.T
+                                     + r.biases).max(-1))
+        won = ~np.isnan(r.slopes[:, 0])
+        assert won.sum() == r.regions
+        assert np.allclose(r.slopes[won], r.weights[won], atol=1e-6)
+
+
+def test_maxout_plane_a_dominated_piece_has_no_region():
+    r = piecewise.compute_maxout_plane(piecewise.MaxoutPlaneState(k=3, resolution=21))
+    w, b = piecewise.maxout_plane_pieces(3, 0)
+    assert np.array_equal(w, r.weights) and np.array_equal(b, r.biases)
+    # the same pieces plus one that is always lower: still the same regions
+    lower = np.vstack([w, w[:1]]), np.r_[b, b[0] - 10]
+    pts = np.stack(np.meshgrid(r.x, r.y), -1)
+    assert np.array_equal((pts @ lower[0].T + lower[1]).argmax(-1), r.winner)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(k=0), ValueError), (dict(k=2.0), TypeError), (dict(seed=-1), ValueError),
+    (dict(lim=0), ValueError), (dict(resolution=5), ValueError)])
+def test_maxout_plane_state_checks(kwargs, error):
+    with pytest.raises(error):
+        piecewise.MaxoutPlaneState(**kwargs)
+    with pytest.raises(TypeError, match="MaxoutPlaneState"):
+        piecewise.compute_maxout_plane("k=3")
+
+
+def test_draw_maxout_plane_draws_every_region():
+    r = piecewise.compute_maxout_plane(piecewise.MaxoutPlaneState(k=4, resolution=41))
+    fig = plots.draw_maxout_plane(r)
+    ax = fig.axes[0]
+    assert len(ax.images) == 1 and "4 regions" in ax.get_title()
+    labels = [t.get_text() for t in ax.texts if t.get_text()]
+    assert sorted(labels) == [str(i + 1) for i in range(r.regions)]
+    plt.close(fig)
+
+
+# --- a maxout twin of a ReLU net ---------------------------------------------------------
+
+def test_maxout_twin_computes_the_same_function():
+    relu_net = models.MLP(5, [7], 3, activation="relu", seed=1)
+    twin = piecewise.maxout_twin(relu_net)
+    x = torch.randn(50, 5, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(relu_net(x), twin(x), atol=1e-5)   # float32 sums
+    assert twin.linears[0].weight.shape == (14, 5)
+    assert torch.all(twin.linears[0].weight[1::2] == 0)
+    with pytest.raises(ValueError, match="one hidden layer of ReLU"):
+        piecewise.maxout_twin(models.MLP(5, [7], 3, activation="tanh"))
+    with pytest.raises(ValueError, match="one hidden layer of ReLU"):
+        piecewise.maxout_twin(models.MLP(5, [7, 7], 3))
+
+
+def test_maxout_twin_shares_the_start_and_parts_in_training():
+    r = piecewise.compute_maxout_twin(piecewise.MaxoutTwinState(width=8, epochs=1))
+    assert r.start_gap < 1e-4 and r.first_piece_gap < 1e-5
+    assert 0 < r.off_share < 1 and 0 < r.second_share < 1
+    assert r.moved == 8 and r.end_gap > 0
+    assert r.relu.loss[0] == pytest.approx(r.maxout.loss[0], abs=1e-6)
+    fig = plots.draw_maxout_twin(r)
+    assert len(fig.axes[0].lines) == 2
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(width=0), ValueError), (dict(lr=0), ValueError), (dict(epochs=1.5), TypeError),
+    (dict(seed="0"), TypeError)])
+def test_maxout_twin_state_checks(kwargs, error):
+    with pytest.raises(error):
+        piecewise.MaxoutTwinState(**kwargs)
+    with pytest.raises(TypeError, match="MaxoutTwinState"):
+        piecewise.compute_maxout_twin(None)

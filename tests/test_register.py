@@ -120,3 +120,62 @@ def test_broken_register_files_name_the_file(tmp_path):
     (tmp_path / "alpha.ipynb").write_text("{not json")
     with pytest.raises(ValueError, match="alpha.ipynb is not a notebook"):
         register.answers_in(tmp_path / "alpha.ipynb", ["Q01"])
+
+
+def _register(tmp_path, c01):
+    (tmp_path / "register.yml").write_text(
+        "chapters:\n  alpha: The first chapter\nentries:\n  C01: " + c01 + "\n")
+    return tmp_path / "register.yml"
+
+
+def test_claims_carry_a_chinese_rendering_and_parts(tmp_path):
+    path = _register(tmp_path, '{chapter: alpha, text: "A, and B.", zh: "甲，乙。", '
+                     'parts: {C01a: {text: "A.", zh: "甲。"}, C01b: {text: "B."}}}')
+    entry = register.load_register(path)["entries"]["C01"]
+    assert entry["zh"] == "甲，乙。"
+    assert register.entry_parts(entry) == [{"id": "C01a", "text": "A.", "zh": "甲。"},
+                                           {"id": "C01b", "text": "B.", "zh": ""}]
+    _nb(tmp_path / "alpha.ipynb", [
+        _md("**Verdict: depends.** On B.", ["C01"]),
+        _md("**Verdict: false.** Not A.", ["C01a"])])
+    rows, missing = register.ledger(tmp_path)
+    (row,) = rows
+    assert row["zh"] == "甲，乙。" and missing == ["C01b"]
+    assert [p["id"] for p in row["parts"]] == ["C01a", "C01b"]
+    assert row["parts"][0]["answers"][0].label == "false"
+    assert row["parts"][1]["answers"] == []
+    _nb(tmp_path / "alpha.ipynb", [
+        _md("**Verdict: depends.** On B.", ["C01"]),
+        _md("**Verdict: false.** Not A.", ["C01a"]),
+        _md("**Verdict: maybe.** Who knows.", ["C01b"])])
+    rows, missing = register.ledger(tmp_path)
+    assert missing == [] and register.off_label(rows) == ["C01b (maybe.)"]
+
+
+@pytest.mark.parametrize("c01, message", [
+    ('{chapter: alpha, text: "A.", zh: ""}', "'zh' must be a non-empty string"),
+    ('{chapter: alpha, text: "A.", zh: 3}', "'zh' must be a non-empty string"),
+    ('{chapter: alpha, text: "A.", note: "x"}', "unknown fields"),
+    ('{chapter: alpha, text: "A.", parts: {X1: {text: "A."}}}', "starts with"),
+    ('{chapter: alpha, text: "A.", parts: {C01: {text: "A."}}}', "starts with"),
+    ('{chapter: alpha, text: "A.", parts: {C01a: {zh: "甲"}}}', "'text' must be"),
+    ('{chapter: alpha, text: "A.", parts: {C01a: {text: "A.", why: "x"}}}',
+     "needs a text"),
+])
+def test_bad_chinese_renderings_and_parts_are_clear_errors(tmp_path, c01, message):
+    with pytest.raises(ValueError, match=message):
+        register.load_register(_register(tmp_path, c01))
+
+
+def test_only_claims_have_parts_and_parts_are_not_entries(tmp_path):
+    (tmp_path / "register.yml").write_text(
+        "chapters:\n  alpha: A\nentries:\n"
+        "  Q01: {chapter: alpha, text: \"Q?\", parts: {Q01a: {text: \"a\"}}}\n")
+    with pytest.raises(ValueError, match="only claims have parts"):
+        register.load_register(tmp_path)
+    (tmp_path / "register.yml").write_text(
+        "chapters:\n  alpha: A\nentries:\n"
+        "  C01: {chapter: alpha, text: \"A.\", parts: {C01a: {text: \"a\"}}}\n"
+        "  C01a: {chapter: alpha, text: \"a\"}\n")
+    with pytest.raises(ValueError, match="is also an entry"):
+        register.load_register(tmp_path)

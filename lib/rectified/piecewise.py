@@ -15,7 +15,9 @@ Maxout chapter.
 Two experiments draw these functions (``compute_x(state) -> result``, drawn by
 ``plots.draw_x``): :func:`compute_interpolant`, a sum of n ReLU units through n + 1 knots
 (introduction), and :func:`compute_maxout_fit`, one or two maxout units fitted to a target
-(maxout chapter). :func:`random_feature_fit` fits a target by random hidden
+(maxout chapter), :func:`compute_maxout_plane`, the regions of one maxout unit over the
+plane, and :func:`compute_maxout_twin`, a maxout net equal to a ReLU net trained side by
+side with it (maxout chapter). :func:`random_feature_fit` fits a target by random hidden
 units of any activation, only the output weights trained (why-nonlinearity
 chapter).
 """
@@ -35,7 +37,10 @@ __all__ = ["TARGETS", "MAX_INTERPOLANT_UNITS", "max_of_lines", "chords", "convex
            "dc_split", "best_convex_fit",
            "MaxoutFit", "fit_maxout_1d", "InterpolantState", "InterpolantResult",
            "compute_interpolant", "MaxoutFitState", "MaxoutFitResult",
-           "compute_maxout_fit", "RandomFeatureFit", "random_feature_fit"]
+           "compute_maxout_fit", "RandomFeatureFit", "random_feature_fit",
+           "MaxoutPlaneState", "MaxoutPlaneResult", "maxout_plane_pieces",
+           "compute_maxout_plane", "MaxoutTwinState", "MaxoutTwinResult", "maxout_twin",
+           "compute_maxout_twin"]
 
 #: Targets on [-3, 3] for the maxout approximation experiments: two convex, one not.
 TARGETS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -434,3 +439,206 @@ def random_feature_fit(activation, n_units: int, seed: int = 0,
     return RandomFeatureFit(x=x, target_y=y_target, y=y, kinks=kinks,
                             interval=(lo, hi),
                             max_error=float(np.abs(y - y_target).max()))
+
+
+# --- Maxout chapter: one unit over the plane ---------------------------------------------
+
+@dataclass(frozen=True)
+class MaxoutPlaneState:
+    """One maxout unit of ``k`` seeded pieces on the plane, h(x) = max_i (w_i · x + b_i),
+    drawn on the square [-lim, lim]² with ``resolution`` points a side. The pieces'
+    directions are spread around the circle (angle 2πi/k plus noise), their lengths and
+    offsets random, so that every piece usually wins somewhere."""
+
+    k: int = 3
+    seed: int = 0
+    lim: float = 2.0
+    resolution: int = 161
+
+    def __post_init__(self):
+        checks.check_int("k", self.k, 1, 12, "pieces per unit")
+        checks.check_seed("seed", self.seed)
+        checks.check_number("lim", self.lim, 0, 100, lo_open=True, hint="half-width")
+        checks.check_int("resolution", self.resolution, 11, 1001, "points a side")
+
+
+@dataclass(frozen=True, eq=False)
+class MaxoutPlaneResult:
+    """One maxout unit sampled on a grid of the plane. ``value[i, j]`` and ``winner[i, j]``
+    (the index of the largest piece) at (x[j], y[i]); ``regions`` the number of pieces that
+    win somewhere on the grid (at most k); ``slopes`` the unit's gradient measured by
+    finite differences at each region's centre (equal to that piece's w_i); ``nonconvex`` the number of sampled pairs of
+    points with the same winner whose midpoint has another winner (0: every region is
+    convex); ``centres`` one point (the mean) of each winning piece's region, NaN for a
+    piece that never wins."""
+
+    state: MaxoutPlaneState
+    weights: np.ndarray       # (k, 2): w_i, the direction in which piece i rises
+    biases: np.ndarray        # (k,)
+    x: np.ndarray
+    y: np.ndarray
+    value: np.ndarray         # (resolution, resolution)
+    winner: np.ndarray        # (resolution, resolution), ints in [0, k)
+    regions: int
+    nonconvex: int
+    centres: np.ndarray       # (k, 2)
+    slopes: np.ndarray        # (k, 2), NaN for a piece that never wins
+
+
+def maxout_plane_pieces(k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded pieces (weights (k, 2), biases (k,)) of one maxout unit on the plane: piece
+    i points at angle 2πi/k plus up to ±0.3 rad, with length in [0.6, 1.4] and an offset
+    of standard deviation 0.3. Maxout chapter."""
+    k = checks.check_int("k", k, 1, None, "pieces per unit")
+    rng = np.random.default_rng(checks.check_seed("seed", seed))
+    angle = 2 * np.pi * np.arange(k) / k + rng.uniform(-0.3, 0.3, k)
+    length = rng.uniform(0.6, 1.4, k)
+    weights = np.stack([np.cos(angle), np.sin(angle)], axis=1) * length[:, None]
+    return weights, rng.normal(0.0, 0.3, k)
+
+
+def compute_maxout_plane(state: MaxoutPlaneState) -> MaxoutPlaneResult:
+    """One maxout unit over the plane: its value, which piece wins where, how many regions
+    there are, and a check that each region is convex (the set where one affine function
+    beats all the others is an intersection of half-planes). The gradient of the unit in
+    region i is w_i: a unit with k pieces responds to k directions of its input. Maxout
+    chapter."""
+    if not isinstance(state, MaxoutPlaneState):
+        raise TypeError(f"state must be a MaxoutPlaneState, got {type(state).__name__}")
+    weights, biases = maxout_plane_pieces(state.k, state.seed)
+    x = np.linspace(-state.lim, state.lim, state.resolution)
+    y = x.copy()
+    pts = np.stack(np.meshgrid(x, y), axis=-1)              # (res, res, 2)
+    pieces = pts @ weights.T + biases                       # (res, res, k)
+    winner = pieces.argmax(axis=-1)
+    value = pieces.max(axis=-1)
+    flat = pts.reshape(-1, 2)
+    won = winner.ravel()
+    rng = np.random.default_rng(state.seed + 1)
+    a, b = rng.integers(0, len(flat), (2, 4000))
+    same = won[a] == won[b]
+    mid = (flat[a[same]] + flat[b[same]]) / 2
+    mid_winner = (mid @ weights.T + biases).argmax(axis=-1)
+    centres = np.full((state.k, 2), np.nan)
+    near = np.linalg.norm(flat, axis=1) <= state.lim / 2
+    for i in np.unique(won):
+        here = won == i
+        centres[i] = flat[here & near].mean(axis=0) if (here & near).any() \
+            else flat[here].mean(axis=0)
+    h = 1e-4
+    unit = lambda p: (p @ weights.T + biases).max(axis=-1)
+    slopes = np.stack([(unit(centres + h * e) - unit(centres - h * e)) / (2 * h)
+                       for e in np.eye(2)], axis=1)
+    return MaxoutPlaneResult(
+        state=state, weights=weights, biases=biases, x=x, y=y, value=value, winner=winner,
+        regions=int(len(np.unique(won))),
+        nonconvex=int((mid_winner != won[a[same]]).sum()), centres=centres, slopes=slopes)
+
+
+# --- Maxout chapter: a maxout unit equal to ReLU, trained side by side with it ----------
+
+@dataclass(frozen=True)
+class MaxoutTwinState:
+    """A one-hidden-layer ReLU net on the 8×8 digits and its maxout twin (k = 2, pieces
+    (w·x + b, 0)): the same function at the start. Both are trained by plain SGD with the
+    same rate, batches and number of epochs."""
+
+    width: int = 32
+    lr: float = 0.05
+    epochs: int = 4
+    seed: int = 0
+
+    def __post_init__(self):
+        checks.check_int("width", self.width, 1, 1024, "hidden units")
+        checks.check_number("lr", self.lr, 0, 10, lo_open=True, hint="learning rate")
+        checks.check_int("epochs", self.epochs, 1, 100)
+        checks.check_seed("seed", self.seed)
+
+
+@dataclass(frozen=True, eq=False)
+class MaxoutTwinResult:
+    """What the twins share and where they part (on the whole training set).
+
+    ``start_gap``: largest output difference before training (the same function: 0 up
+    to float32 rounding, since the two matrix products sum in different orders).
+    ``first_piece_gap``: largest difference between the gradient of ReLU's weights and
+    biases and that of the twin's first pieces, before training. ``off_share``: share of
+    (example, unit) pairs where the ReLU unit is off. ``second_share``: share of the
+    twin's squared hidden-layer gradient norm that lands on the second pieces, which ReLU
+    does not have. ``moved``: number of units whose second piece is no longer zero after
+    training; ``end_gap``: largest output difference after training. ``relu`` and
+    ``maxout`` are the two training histories."""
+
+    state: MaxoutTwinState
+    start_gap: float
+    first_piece_gap: float
+    off_share: float
+    second_share: float
+    moved: int
+    end_gap: float
+    relu: object
+    maxout: object
+
+
+def maxout_twin(relu_net: models.MLP) -> models.MLP:
+    """A maxout net (k = 2) that computes exactly what the one-hidden-layer ReLU net
+    ``relu_net`` computes: unit j's pieces are (w_j · x + b_j, 0), its output layer a copy.
+    Maxout chapter."""
+    if not isinstance(relu_net, models.MLP) or relu_net.activation != "relu" \
+            or len(relu_net.linears) != 1:
+        raise ValueError("relu_net must be an MLP with one hidden layer of ReLU units")
+    lin = relu_net.linears[0]
+    twin = models.MLP(lin.in_features, [lin.out_features], relu_net.out.out_features,
+                      activation="maxout", k=2)
+    with torch.no_grad():
+        first = twin.linears[0]
+        first.weight.zero_()
+        first.bias.zero_()
+        first.weight[0::2] = lin.weight        # piece 1 of unit j: row 2j
+        first.bias[0::2] = lin.bias            # piece 2 (row 2j + 1) stays 0
+        twin.out.load_state_dict(relu_net.out.state_dict())
+    return twin
+
+
+def _hidden_gradient(net, X, y) -> torch.Tensor:
+    net.zero_grad()
+    torch.nn.functional.cross_entropy(net(X), y).backward()
+    lin = net.linears[0]
+    return torch.cat([lin.weight.grad, lin.bias.grad[:, None]], dim=1)
+
+
+def compute_maxout_twin(state: MaxoutTwinState) -> MaxoutTwinResult:
+    """Train a ReLU net and its exact maxout twin (:func:`maxout_twin`) side by side: the
+    same function and loss at the start, but the twin has a second piece per unit that
+    receives the gradient of every example on which the ReLU unit is off (where ReLU
+    receives none), so the two learn different functions. Maxout chapter."""
+    from . import train as training
+
+    if not isinstance(state, MaxoutTwinState):
+        raise TypeError(f"state must be a MaxoutTwinState, got {type(state).__name__}")
+    digits = data.digits()
+    X = torch.as_tensor(digits.X_train)
+    y = torch.as_tensor(digits.y_train)
+    relu_net = models.MLP(64, [state.width], 10, activation="relu", seed=state.seed)
+    twin = maxout_twin(relu_net)
+    with torch.no_grad():
+        start_gap = float((relu_net(X) - twin(X)).abs().max())
+        off = relu_net.linears[0](X) <= 0
+    g_relu = _hidden_gradient(relu_net, X, y)
+    g_twin = _hidden_gradient(twin, X, y)
+    first_piece_gap = float((g_twin[0::2] - g_relu).abs().max())
+    second_share = float(g_twin[1::2].pow(2).sum() / g_twin.pow(2).sum())
+    config = training.TrainConfig(optimizer="sgd", lr=state.lr, epochs=state.epochs,
+                                  batch_size=32, diagnostics=False, record_every=10,
+                                  seed=state.seed)
+    h_relu = training.train(relu_net, digits, config)
+    h_twin = training.train(twin, digits, config)
+    with torch.no_grad():
+        second = torch.cat([twin.linears[0].weight[1::2],
+                            twin.linears[0].bias[1::2, None]], dim=1)
+        end_gap = float((relu_net(X) - twin(X)).abs().max())
+    return MaxoutTwinResult(
+        state=state, start_gap=start_gap, first_piece_gap=first_piece_gap,
+        off_share=float(off.float().mean()), second_share=second_share,
+        moved=int((second.norm(dim=1) > 0).sum()), end_gap=end_gap,
+        relu=h_relu, maxout=h_twin)

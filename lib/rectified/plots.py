@@ -796,3 +796,59 @@ def draw_quantisation(result, axes=None):
 
 
 __all__ += ["draw_skip_timing", "draw_quantisation"]
+
+
+# --- Maxout over the plane, and maxout's twin of a ReLU net ----------------------
+
+def draw_maxout_plane(result, ax=None):
+    """The regions of one maxout unit over the plane: each piece's region in its own
+    colour, contour lines of the unit's value, and at each region's centre an arrow along
+    the piece's weights w_i (the unit's gradient there). Draws
+    :func:`rectified.piecewise.compute_maxout_plane`. Maxout chapter."""
+    from matplotlib.colors import ListedColormap
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.4, 4.4))
+    s = result.state
+    palette = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
+               "#CC79A7", "#999999", "#8E78FF", "#702802", "#92B161", "#523451"]
+    cmap = ListedColormap(palette[:s.k])
+    extent = (result.x[0], result.x[-1], result.y[0], result.y[-1])
+    ax.imshow(result.winner, origin="lower", extent=extent, cmap=cmap, vmin=-0.5,
+              vmax=s.k - 0.5, alpha=0.55, interpolation="nearest", aspect="equal")
+    levels = np.linspace(result.value.min(), result.value.max(), 9)[1:-1]
+    ax.contour(result.x, result.y, result.value, levels=levels, colors="k",
+               linewidths=0.7, alpha=0.6)
+    for i, (centre, w) in enumerate(zip(result.centres, result.weights)):
+        if np.isnan(centre).any():
+            continue
+        step = 0.3 * s.lim * w / np.linalg.norm(w)
+        ax.annotate("", xy=centre + step, xytext=centre,
+                    arrowprops=dict(arrowstyle="->", lw=1.8, color="k"))
+        ax.text(*(centre - 0.12 * step), f"{i + 1}", fontsize=10, ha="center",
+                va="center", fontweight="bold")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.grid(False)
+    ax.set_title(f"one maxout unit, k = {s.k} pieces: {result.regions} region"
+                 f"{'s' if result.regions != 1 else ''}", fontsize=10)
+    return ax.figure
+
+
+def draw_maxout_twin(result, ax=None):
+    """Training loss of a ReLU net and of its maxout twin, which started as the same
+    function. Draws :func:`rectified.piecewise.compute_maxout_twin`. Maxout chapter."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.4))
+    for name, hist in (("ReLU net", result.relu), ("its maxout twin (k = 2)",
+                                                    result.maxout)):
+        key = "relu" if name.startswith("ReLU") else "maxout"
+        ax.plot(hist.epoch, hist.loss, color=color(key), label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (cross-entropy)")
+    ax.set_title("The same function at epoch 0, different paths after it", fontsize=11)
+    ax.legend()
+    return ax.figure
+
+
+__all__ += ["draw_maxout_plane", "draw_maxout_twin"]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["Answer", "LABELS", "find_book", "load_register", "slugify", "answers_in", "ledger",
-           "off_label"]
+__all__ = ["Answer", "LABELS", "find_book", "load_register", "entry_parts", "slugify",
+           "answers_in", "ledger", "off_label"]
 
 #: The five verdicts a claim can get; each is followed by one sentence of reason.
 LABELS = ("holds", "holds with a caveat", "false", "not reproduced at this scale", "depends")
@@ -69,7 +69,7 @@ def find_book(start=None) -> Path:
 
 def load_register(path=None) -> dict:
     """The register as a dict: ``chapters`` (name → title) and ``entries`` (ID → chapter,
-    text). ``path``: the register file or the book's folder (default: :func:`find_book`)."""
+    text, and optionally ``zh`` and ``parts``). ``path``: the register file or the book's folder (default: :func:`find_book`)."""
     path = find_book() if path is None else Path(path)
     if path.is_dir():
         path = path / "register.yml"
@@ -87,7 +87,47 @@ def load_register(path=None) -> dict:
         if entry["chapter"] not in reg["chapters"]:
             raise ValueError(f"{path}: entry {key} names the unknown chapter "
                              f"{entry['chapter']!r}; chapters: {', '.join(reg['chapters'])}")
+        unknown = set(entry) - _FIELDS
+        if unknown:
+            raise ValueError(f"{path}: entry {key} has unknown fields {sorted(unknown)}; "
+                             f"allowed: {', '.join(sorted(_FIELDS))}")
+        _check_text(path, key, entry, "zh", required=False)
+        for part, body in (entry.get("parts") or {}).items():
+            if not key.startswith("C") or not (isinstance(part, str)
+                                               and part.startswith(key) and part != key):
+                raise ValueError(f"{path}: entry {key}: a part needs an ID that starts "
+                                 f"with its claim's ID (e.g. {key}a), and only claims "
+                                 f"have parts; got {part!r}")
+            if part in reg["entries"]:
+                raise ValueError(f"{path}: part {part} of {key} is also an entry")
+            if not isinstance(body, dict) or set(body) - {"text", "zh"}:
+                raise ValueError(f"{path}: part {part} of {key} needs a text and may have "
+                                 f"a zh, got {body!r}")
+            _check_text(path, part, body, "text", required=True)
+            _check_text(path, part, body, "zh", required=False)
     return reg
+
+
+#: The fields an entry may have: its chapter and text, a Chinese rendering (``zh``) and,
+#: for a claim that pairs a statement with its rival, ``parts``: one ID (the claim's ID
+#: and a letter) per statement, each with a text and a ``zh``, each with its own verdict.
+_FIELDS = {"chapter", "text", "zh", "parts"}
+
+
+def _check_text(path, key, entry, field, required):
+    value = entry.get(field)
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{path}: {key}'s {field!r} must be a non-empty string, "
+                         f"got {value!r}")
+
+
+def entry_parts(entry: dict) -> list[dict]:
+    """The parts of a register entry as ``{"id", "text", "zh"}`` dicts (``zh`` is ''
+    when absent); a claim without parts has none."""
+    return [{"id": k, "text": v["text"], "zh": v.get("zh", "")}
+            for k, v in (entry.get("parts") or {}).items()]
 
 
 def slugify(title: str) -> str:
@@ -137,26 +177,33 @@ def ledger(book_dir=None) -> tuple[list[dict], list[str]]:
     """One row per register entry, in register order, and the IDs that have no answer yet.
     ``book_dir``: the book's folder (default: :func:`find_book`).
 
-    Each row: id, kind ('claim' or 'question'), text, chapter, chapter_title, written
-    (whether the notebook exists), and answers (a list of :class:`Answer`).
+    Each row: id, kind ('claim' or 'question'), text, zh (its Chinese rendering, '' if
+    none), chapter, chapter_title, written (whether the notebook exists), answers (a list
+    of :class:`Answer`) and parts (for a claim that pairs two statements: one dict per
+    statement with id, text, zh and answers; a part without an answer is also missing).
     """
     book = find_book() if book_dir is None else Path(book_dir)
     reg = load_register(book / "register.yml")
     by_chapter: dict[str, dict[str, list[Answer]]] = {}
     for chapter in reg["chapters"]:
         nb = book / f"{chapter}.ipynb"
-        ids = [k for k, e in reg["entries"].items() if e["chapter"] == chapter]
+        ids = [i for k, e in reg["entries"].items() if e["chapter"] == chapter
+               for i in [k, *(p["id"] for p in entry_parts(e))]]
         by_chapter[chapter] = answers_in(nb, ids) if nb.exists() else {}
     rows, missing = [], []
     for key, entry in reg["entries"].items():
         chapter = entry["chapter"]
-        answers = by_chapter.get(chapter, {}).get(key, [])
+        found = by_chapter.get(chapter, {})
+        answers = found.get(key, [])
         if not answers:
             missing.append(key)
+        parts = [dict(p, answers=found.get(p["id"], [])) for p in entry_parts(entry)]
+        missing += [p["id"] for p in parts if not p["answers"]]
         rows.append({"id": key, "kind": "claim" if key.startswith("C") else "question",
-                     "text": entry["text"], "chapter": chapter,
+                     "text": entry["text"], "zh": entry.get("zh", ""), "chapter": chapter,
                      "chapter_title": reg["chapters"][chapter],
-                     "written": (book / f"{chapter}.ipynb").exists(), "answers": answers})
+                     "written": (book / f"{chapter}.ipynb").exists(), "answers": answers,
+                     "parts": parts})
     return rows, missing
 
 
@@ -165,7 +212,11 @@ def off_label(rows) -> list[str]:
     one of the five :data:`LABELS` or has no reason after it."""
     bad = []
     for r in rows:
-        for a in r["answers"]:
-            if r["kind"] == "claim" and a.verdict and (a.label not in LABELS or not a.reason):
-                bad.append(f"{r['id']} ({a.verdict})")
+        if r["kind"] != "claim":
+            continue
+        for key, answers in [(r["id"], r["answers"]),
+                             *((p["id"], p["answers"]) for p in r.get("parts", []))]:
+            for a in answers:
+                if a.verdict and (a.label not in LABELS or not a.reason):
+                    bad.append(f"{key} ({a.verdict})")
     return bad
