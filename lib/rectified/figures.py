@@ -18,7 +18,7 @@ import io
 import matplotlib.text as mtext
 from matplotlib.figure import Figure
 
-from . import checks
+from . import checks, notebook
 
 __all__ = ["describe", "smallest_text_pt", "png", "read_png_text",
            "show_with_descriptions", "DESCRIPTION", "SMALLEST_TEXT"]
@@ -123,11 +123,7 @@ def read_png_text(data: bytes) -> dict[str, str]:
 def show_with_descriptions() -> bool:
     """Make IPython show matplotlib figures as :func:`png` images (with their alt text and
     smallest text size). True inside IPython, False (and nothing done) elsewhere."""
-    try:
-        from IPython import get_ipython
-    except ImportError:     # pragma: no cover - IPython is a dependency of ipywidgets
-        return False
-    shell = get_ipython()
+    shell = notebook.ipython_shell()
     if shell is None:
         return False
     import importlib

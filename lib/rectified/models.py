@@ -298,6 +298,32 @@ class Ensemble(nn.Module):
     def forward(self, x, members=None):
         return self.forward_hidden(x, members)[0]
 
+    @staticmethod
+    def members_of(members, kind: type, ensemble: str, same=lambda m: None,
+                   mismatch: str = "all members must have the same sizes") -> list:
+        """``members`` as a list, checked for stacking: at least one, each a ``kind``
+        (TypeError otherwise), all with parameters of the same shapes and the same
+        ``same(member)`` (e.g. the activation; ValueError with ``mismatch`` otherwise).
+        ``ensemble`` names the ensemble class in the messages."""
+        members = list(members)
+        if not members:
+            raise ValueError(f"{ensemble} needs at least one {kind.__name__}")
+        for m in members:
+            if not isinstance(m, kind):
+                raise TypeError(f"members must be {kind.__module__}.{kind.__name__}, "
+                                f"got {type(m).__name__}")
+        shapes = [tuple(p.shape) for p in members[0].parameters()]
+        for m in members:
+            if [tuple(p.shape) for p in m.parameters()] != shapes or \
+                    same(m) != same(members[0]):
+                raise ValueError(mismatch)
+        return members
+
+    @staticmethod
+    def stack(members, get) -> nn.Parameter:
+        """One parameter of shape (K, ...): ``get(member)`` of each member, copied."""
+        return nn.Parameter(torch.stack([get(m).detach().clone() for m in members]))
+
     def _select(self, members):
         """(weights, biases) of the chosen members (None: all), in order."""
         weights, biases = list(self.weights), list(self.biases)
@@ -325,24 +351,18 @@ class MLPEnsemble(Ensemble):
 
     def __init__(self, mlps: Sequence[MLP]):
         super().__init__()
-        mlps = list(mlps)
-        if not mlps:
-            raise ValueError("MLPEnsemble needs at least one MLP")
+        mlps = self.members_of(
+            mlps, MLP, "MLPEnsemble",
+            same=lambda m: (m.activation, m.act_params, m.concatenated),
+            mismatch="all members must have the same widths and activation")
         first = mlps[0]
         for m in mlps:
-            if not isinstance(m, MLP):
-                raise TypeError(f"members must be rectified.models.MLP, got {type(m).__name__}")
             if m.batchnorm or not isinstance(m.dropout, nn.Identity) or \
                     m.activation == "maxout":
                 raise ValueError("MLPEnsemble supports MLPs without batch norm or dropout and "
                                  f"with an element-wise activation; got activation="
                                  f"{m.activation!r}, batchnorm={m.batchnorm!r}, "
                                  f"dropout={m.dropout!r}")
-            shape = [tuple(p.shape) for p in m.parameters()]
-            if shape != [tuple(p.shape) for p in first.parameters()] or \
-                    m.activation != first.activation or m.act_params != first.act_params \
-                    or m.concatenated != first.concatenated:
-                raise ValueError("all members must have the same widths and activation")
         self.activation = first.activation
         self.act_params = dict(first.act_params)
         self.act = activations.get(first.activation, **first.act_params)
@@ -525,27 +545,16 @@ class ElmanEnsemble(Ensemble):
 
     def __init__(self, rnns: Sequence[ElmanRNN]):
         super().__init__()
-        rnns = list(rnns)
-        if not rnns:
-            raise ValueError("ElmanEnsemble needs at least one ElmanRNN")
-        for r in rnns:
-            if not isinstance(r, ElmanRNN):
-                raise TypeError(f"members must be rectified.models.ElmanRNN, "
-                                f"got {type(r).__name__}")
+        rnns = self.members_of(
+            rnns, ElmanRNN, "ElmanEnsemble", same=lambda r: r.activation,
+            mismatch="all members must have the same sizes and activation")
         first = rnns[0]
-        shape = [tuple(p.shape) for p in first.parameters()]
-        for r in rnns:
-            if [tuple(p.shape) for p in r.parameters()] != shape or \
-                    r.activation != first.activation:
-                raise ValueError("all members must have the same sizes and "
-                                 "activation")
         self.activation = first.activation
         self.act = first.act
         self.hidden_size = first.hidden_size
 
         def stack(get):
-            return nn.Parameter(torch.stack([get(r).detach().clone()
-                                             for r in rnns]))
+            return self.stack(rnns, get)
 
         # stored transposed, (K, fan_in, fan_out), so that h @ W maps
         # (K, B, in) to (K, B, out); biases as (K, 1, out)

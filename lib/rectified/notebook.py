@@ -21,7 +21,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["explain_errors", "defining_cell"]
+__all__ = ["explain_errors", "defining_cell", "ipython_shell"]
 
 _HEADING = re.compile(r"^#{1,4}\s+(.+?)\s*$", re.M)
 _FOLLOW_ON = (AssertionError, KeyError, IndexError, ValueError, TypeError,
@@ -93,15 +93,20 @@ def _name_note(value: NameError) -> str:
             "first (Run > Run All Above Selected Cell), or the whole notebook from the top.")
 
 
+def ipython_shell():
+    """The running IPython shell, or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:     # pragma: no cover - IPython is a dependency of ipywidgets
+        return None
+    return get_ipython()
+
+
 def explain_errors(shell=None) -> bool:
     """Give this IPython session's errors the notes described above. True inside IPython
     (and idempotent), False and nothing done elsewhere."""
     if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:     # pragma: no cover - IPython is a dependency of ipywidgets
-            return False
-        shell = get_ipython()
+        shell = ipython_shell()
     if shell is None:
         return False
     if getattr(shell, "_rectified_explains_errors", False):

@@ -185,22 +185,11 @@ class LSTMEnsemble(Ensemble):
 
     def __init__(self, nets: Sequence[LSTMNet]):
         super().__init__()
-        nets = list(nets)
-        if not nets:
-            raise ValueError("LSTMEnsemble needs at least one LSTMNet")
-        for m in nets:
-            if not isinstance(m, LSTMNet):
-                raise TypeError(f"members must be rectified.recurrence."
-                                f"LSTMNet, got {type(m).__name__}")
-        shape = [tuple(p.shape) for p in nets[0].parameters()]
-        if any([tuple(p.shape) for p in m.parameters()] != shape
-               for m in nets):
-            raise ValueError("all members must have the same sizes")
+        nets = self.members_of(nets, LSTMNet, "LSTMEnsemble")
         self.hidden_size = nets[0].hidden_size
 
         def stack(get):
-            return nn.Parameter(torch.stack([get(m).detach().clone()
-                                             for m in nets]))
+            return self.stack(nets, get)
 
         # transposed, (K, fan_in, fan_out); biases (K, 1, out). The two gate
         # biases stay separate parameters, as in torch.nn.LSTM.
