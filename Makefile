@@ -1,5 +1,7 @@
 # The few verbs a person uses. Each one creates or updates the virtual environment first.
 PYTHON ?= python3
+# pytest processes (pytest-xdist) for the unit tests and for the notebooks
+WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -27,13 +29,18 @@ $(NODE_STAMP): package.json package-lock.json
 CODE_HASH = $(shell cat requirements.txt pyproject.toml $$(find lib -name '*.py' | sort) | sha256sum | cut -c1-16)
 CACHE := _build/.jupyter_cache
 
-## book: execute every notebook and build the HTML book into _build/html (warnings are errors)
-book: $(STAMP) $(NODE_STAMP)
+define fresh_cache
 	@if [ "$$(cat $(CACHE)/code-hash 2>/dev/null)" != "$(CODE_HASH)" ]; then \
-		rm -rf $(CACHE) _build/.doctrees; \
+		rm -rf $(CACHE) _build/.doctrees; mkdir -p $(CACHE); \
+		echo $(CODE_HASH) > $(CACHE)/code-hash; \
 		echo "library or requirements changed: every notebook runs again"; fi
+endef
+
+## book: execute every notebook (those not in the execution cache) and build the HTML book
+##       into _build/html (warnings are errors)
+book: $(STAMP) $(NODE_STAMP)
+	$(fresh_cache)
 	$(BIN)/jupyter-book build . -W -n --keep-going
-	echo $(CODE_HASH) > $(CACHE)/code-hash
 	@if [ -x /usr/bin/chromium ]; then $(BIN)/python tools/book_pdf.py; \
 	else echo "no PDF of the book: Debian's chromium is not installed"; fi
 
@@ -41,23 +48,31 @@ book: $(STAMP) $(NODE_STAMP)
 pdf: $(STAMP)
 	$(BIN)/python tools/book_pdf.py
 
-## test: unit tests with coverage (fails under 90%), the warnings-as-errors build and every
-##       notebook under nbval (the two side by side), then every built page in
-##       headless Chromium
+## test: unit tests with coverage (fails under 90%); every notebook under nbval, whose
+##       executions then make the warnings-as-errors build (each notebook runs once); then
+##       every built page in headless Chromium
 test: unit js
-	$(MAKE) -j2 --output-sync=target book notebooks
+	$(MAKE) notebooks
+	$(MAKE) book
 	$(MAKE) browser
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/browser --cov=rectified --cov-report=term --cov-fail-under=90
+	$(BIN)/python -m pytest tests --ignore=tests/browser -n $(WORKERS) \
+		--cov=rectified --cov-report=term --cov-fail-under=90
 
 ## js: the live playground's JavaScript under Node's test runner (network, gradients,
 ##     data, state text); tests/test_playground_js.py (in unit) checks it against the library
 js: $(NODE_STAMP)
 	npm test --silent
 
+## notebooks: execute every notebook under nbval, WORKERS at a time; each one that passes
+##            goes into the build's execution cache (tools/execution_cache.py), so that
+##            `make book` shows those outputs instead of running it again
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 book -p no:cacheprovider
+	$(fresh_cache)
+	PYTHONPATH=tools $(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 book \
+		-p no:cacheprovider -p execution_cache --execution-cache=$(CACHE) \
+		-n $(WORKERS) --dist loadfile
 
 ## browser: open every page of the built book (make book) in Debian's Chromium
 browser: $(STAMP)

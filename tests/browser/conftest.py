@@ -1,5 +1,6 @@
-"""Fixtures for the browser tests: the built site served on localhost, and Debian's
-Chromium driven by Playwright (never a browser downloaded by Playwright itself)."""
+"""Fixtures for the browser tests: the built site served on localhost, Debian's Chromium
+driven by Playwright (never a browser downloaded by Playwright itself), and each page of
+the book opened once at 1280 px for all the tests that only look at it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import functools
 import http.server
 import os
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,43 @@ def browser():
                   "--disable-quic"])
         yield browser
         browser.close()
+
+
+@dataclass
+class OpenPage:
+    """A page of the built book, loaded at 1280 px with its images decoded."""
+
+    path: str
+    page: object                          # playwright's Page
+    seconds: float                        # navigation to the load event, as the page measured it
+    console: list = field(default_factory=list)    # console errors and uncaught exceptions
+    failed: list = field(default_factory=list)     # failed requests, HTTP errors
+    external: list = field(default_factory=list)   # requests that left the site
+
+
+def open_page(browser, site_url: str, path: str, width: int = 1280, **options) -> OpenPage:
+    """Load `path` of the site, recording errors and requests, and decode its images."""
+    page = browser.new_page(viewport={"width": width, "height": 900}, **options)
+    opened = OpenPage(path, page, 0.0)
+    page.on("console", lambda m: m.type == "error" and opened.console.append(m.text))
+    page.on("pageerror", lambda e: opened.console.append(f"uncaught: {e}"))
+    page.on("requestfailed", lambda r: opened.failed.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and opened.failed.append(
+        f"{r.url} (HTTP {r.status})"))
+    page.on("request", lambda r: None if r.url.startswith(
+        (site_url, "data:", "blob:", "about:")) else opened.external.append(r.url))
+    page.goto(f"{site_url}/{path}", wait_until="load")
+    opened.seconds = page.evaluate("performance.now()") / 1000
+    page.evaluate("""async () => { for (const img of Array.from(document.images)) {
+        if (!img.complete) { try { await img.decode(); } catch (e) {} } } }""")
+    return opened
+
+
+@pytest.fixture(scope="session")
+def book_page(request, browser, site_url):
+    """One page of the book (the test's parameter) at 1280 px, opened once and shared by
+    every test that reads it: parametrize with `indirect=True, scope="session"` so that
+    pytest runs those tests page by page."""
+    opened = open_page(browser, site_url, request.param)
+    yield opened
+    opened.page.close()

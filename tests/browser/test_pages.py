@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SITE
+from conftest import SITE, open_page
 
 WEIGHT_BUDGET_BYTES = 6_000_000     # the page and every resource it loads (the theme's
 #                                     scripts, styles and fonts are about 2.6 MB of it)
@@ -40,29 +40,6 @@ def _fresh_load_times():
     LOAD_TIMES.unlink(missing_ok=True)
 
 
-def _open(browser, url):
-    """Load a page and return (page, events, seconds from navigation to the load event)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    events = {"console": [], "failed": [], "external": []}
-    origin = url.split("/", 3)[:3]
-    base = "/".join(origin)
-    page.on("console", lambda m: m.type == "error" and events["console"].append(m.text))
-    page.on("pageerror", lambda e: events["console"].append(f"uncaught: {e}"))
-    page.on("requestfailed", lambda r: events["failed"].append(f"{r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400 and events["failed"].append(
-        f"{r.url} (HTTP {r.status})"))
-
-    def on_request(request):
-        if not request.url.startswith((base, "data:", "blob:", "about:")):
-            events["external"].append(request.url)
-
-    page.on("request", on_request)
-    page.goto(url, wait_until="load")
-    # time from the start of navigation to a loaded, typeset page, as the page measures it
-    seconds = page.evaluate("performance.now()") / 1000
-    return page, events, seconds
-
-
 def test_the_book_has_pages():
     assert len(PAGES) >= 4, f"expected the built book in {SITE}, found {PAGES}"
 
@@ -76,54 +53,53 @@ def test_site_root_redirects_to_the_introduction(browser, site_url):
         page.close()
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_loads_cleanly(browser, site_url, path):
-    page, events, seconds = _open(browser, f"{site_url}/{path}")
-    try:
-        errors = [m for m in events["console"]
-                  if not any(allowed in m for allowed in ALLOWED_CONSOLE)]
-        assert errors == [], f"console errors on {path}: {errors}"
-        assert events["failed"] == [], f"failed requests on {path}: {events['failed']}"
-        assert events["external"] == [], f"requests leaving the site on {path}: {events['external']}"
+@pytest.mark.parametrize("book_page", PAGES, indirect=True, scope="session")
+def test_page_loads_cleanly(book_page):
+    page, path = book_page.page, book_page.path
+    errors = [m for m in book_page.console
+              if not any(allowed in m for allowed in ALLOWED_CONSOLE)]
+    assert errors == [], f"console errors on {path}: {errors}"
+    assert book_page.failed == [], f"failed requests on {path}: {book_page.failed}"
+    assert book_page.external == [], \
+        f"requests leaving the site on {path}: {book_page.external}"
 
-        broken = page.evaluate("""async () => {
-            const bad = [];
-            for (const img of Array.from(document.images)) {
-                if (!img.complete) { try { await img.decode(); } catch (e) {} }
-                if (img.naturalWidth === 0) bad.push(img.src.slice(0, 100));
-            }
-            return bad;
-        }""")
-        assert broken == [], f"images that did not load on {path}: {broken}"
+    broken = page.evaluate("""async () => {
+        const bad = [];
+        for (const img of Array.from(document.images)) {
+            if (!img.complete) { try { await img.decode(); } catch (e) {} }
+            if (img.naturalWidth === 0) bad.push(img.src.slice(0, 100));
+        }
+        return bad;
+    }""")
+    assert broken == [], f"images that did not load on {path}: {broken}"
 
-        # math is typeset at build time: every math element holds KaTeX's markup, none of
-        # it KaTeX's red error text, and its fonts are in use
-        untypeset = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
-            .filter(el => !el.querySelector('.katex') || el.querySelector('.katex-error'))
-            .map(el => el.textContent.slice(0, 60))""")
-        assert untypeset == [], f"math left as raw TeX on {path}: {untypeset}"
-        if page.locator(".katex").count():
-            fonts = page.evaluate("""async () => { await document.fonts.ready;
-                return Array.from(document.fonts).filter(f => f.family.startsWith('KaTeX'))
-                    .map(f => f.status); }""")
-            assert "loaded" in fonts and "error" not in fonts, f"KaTeX fonts on {path}: {fonts}"
-        raw = page.evaluate(r"""() => Array.from(
-                document.querySelectorAll('article p, article li, article td, article th'))
-            .map(el => el.innerText)
-            .filter(t => /\$[^$\s][^$]*\$|\\\(|\\\[/.test(t))
-            .map(t => t.slice(0, 80))""")
-        assert raw == [], f"text that looks like untypeset TeX on {path}: {raw}"
-        weight, elements = page.evaluate("""() => {
-            const nav = performance.getEntriesByType('navigation')[0];
-            const res = performance.getEntriesByType('resource');
-            return [nav.decodedBodySize + res.reduce((s, r) => s + r.decodedBodySize, 0),
-                    document.getElementsByTagName('*').length]; }""")
-        with LOAD_TIMES.open("a") as f:
-            f.write(f"{path}\t{seconds:.2f} s\t{weight / 1e6:.2f} MB\t{elements} elements\n")
-        assert weight < WEIGHT_BUDGET_BYTES, f"{path} weighs {weight / 1e6:.2f} MB"
-        assert elements < ELEMENT_BUDGET, f"{path} has {elements} elements"
-    finally:
-        page.close()
+    # math is typeset at build time: every math element holds KaTeX's markup, none of
+    # it KaTeX's red error text, and its fonts are in use
+    untypeset = page.evaluate("""() => Array.from(document.querySelectorAll('.math'))
+        .filter(el => !el.querySelector('.katex') || el.querySelector('.katex-error'))
+        .map(el => el.textContent.slice(0, 60))""")
+    assert untypeset == [], f"math left as raw TeX on {path}: {untypeset}"
+    if page.locator(".katex").count():
+        fonts = page.evaluate("""async () => { await document.fonts.ready;
+            return Array.from(document.fonts).filter(f => f.family.startsWith('KaTeX'))
+                .map(f => f.status); }""")
+        assert "loaded" in fonts and "error" not in fonts, f"KaTeX fonts on {path}: {fonts}"
+    raw = page.evaluate(r"""() => Array.from(
+            document.querySelectorAll('article p, article li, article td, article th'))
+        .map(el => el.innerText)
+        .filter(t => /\$[^$\s][^$]*\$|\\\(|\\\[/.test(t))
+        .map(t => t.slice(0, 80))""")
+    assert raw == [], f"text that looks like untypeset TeX on {path}: {raw}"
+    weight, elements = page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource');
+        return [nav.decodedBodySize + res.reduce((s, r) => s + r.decodedBodySize, 0),
+                document.getElementsByTagName('*').length]; }""")
+    with LOAD_TIMES.open("a") as f:
+        f.write(f"{path}\t{book_page.seconds:.2f} s\t{weight / 1e6:.2f} MB\t"
+                f"{elements} elements\n")
+    assert weight < WEIGHT_BUDGET_BYTES, f"{path} weighs {weight / 1e6:.2f} MB"
+    assert elements < ELEMENT_BUDGET, f"{path} has {elements} elements"
 
 
 WIDGET_PAGES = [p for p in PAGES if "rectified-static-widget" in (SITE / p).read_text()]
@@ -133,46 +109,58 @@ def test_some_pages_have_widgets():
     assert WIDGET_PAGES, "no page carries a kernel-free widget"
 
 
-@pytest.mark.parametrize("path", WIDGET_PAGES)
-def test_moving_a_control_changes_the_figure(browser, site_url, path):
-    page, events, _ = _open(browser, f"{site_url}/{path}")
-    try:
-        widgets = page.locator(".rectified-static-widget")
-        assert widgets.count() > 0
-        for w in range(widgets.count()):
-            widget = widgets.nth(w)
-            controls = widget.locator("[data-field]")
-            assert controls.count() > 0, f"widget {w} on {path} has no controls"
-            for c in range(controls.count()):
-                control = controls.nth(c)
-                before = widget.locator("img.rw-frame").get_attribute("src")
-                if control.evaluate("el => el.tagName") == "SELECT":
-                    n = control.locator("option").count()
-                    if n < 2:
-                        continue
-                    current = control.evaluate("el => el.selectedIndex")
-                    control.select_option(index=(current + 1) % n)
-                else:
-                    top = int(control.get_attribute("max"))
-                    if top < 1:
-                        continue
-                    current = int(control.input_value())
-                    control.fill(str(0 if current != 0 else top))
-                after = widget.locator("img.rw-frame").get_attribute("src")
-                field = control.get_attribute("data-field")
-                assert after != before, f"moving '{field}' of widget {w} on {path} changed nothing"
-        assert events["console"] == [], events["console"]
-    finally:
-        page.close()
+@pytest.mark.parametrize("book_page", WIDGET_PAGES[:3], indirect=True, scope="session")
+def test_widget_controls_work_from_the_keyboard(book_page):
+    page = book_page.page
+    widget = page.locator(".rectified-static-widget").first
+    control = widget.locator("[data-field]").first
+    before = widget.locator("img.rw-frame").get_attribute("src")
+    control.focus()
+    assert page.evaluate("document.activeElement.dataset.field") == \
+        control.get_attribute("data-field")
+    for key in ("ArrowRight", "ArrowDown", "End"):
+        page.keyboard.press(key)
+        if widget.locator("img.rw-frame").get_attribute("src") != before:
+            break
+    assert widget.locator("img.rw-frame").get_attribute("src") != before
+
+
+@pytest.mark.parametrize("book_page", WIDGET_PAGES, indirect=True, scope="session")
+def test_moving_a_control_changes_the_figure(book_page):
+    page, path = book_page.page, book_page.path
+    widgets = page.locator(".rectified-static-widget")
+    assert widgets.count() > 0
+    for w in range(widgets.count()):
+        widget = widgets.nth(w)
+        controls = widget.locator("[data-field]")
+        assert controls.count() > 0, f"widget {w} on {path} has no controls"
+        for c in range(controls.count()):
+            control = controls.nth(c)
+            before = widget.locator("img.rw-frame").get_attribute("src")
+            if control.evaluate("el => el.tagName") == "SELECT":
+                n = control.locator("option").count()
+                if n < 2:
+                    continue
+                current = control.evaluate("el => el.selectedIndex")
+                control.select_option(index=(current + 1) % n)
+            else:
+                top = int(control.get_attribute("max"))
+                if top < 1:
+                    continue
+                current = int(control.input_value())
+                control.fill(str(0 if current != 0 else top))
+            after = widget.locator("img.rw-frame").get_attribute("src")
+            field = control.get_attribute("data-field")
+            assert after != before, f"moving '{field}' of widget {w} on {path} changed nothing"
+    assert book_page.console == [], book_page.console
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_fits_a_phone(browser, site_url, path):
     """At phone width nothing makes the page scroll sideways (wide tables and code scroll
     inside their own boxes; figures shrink to the column, a tap enlarges them)."""
-    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = open_page(browser, site_url, path, width=390, is_mobile=True).page
     try:
-        page.goto(f"{site_url}/{path}", wait_until="load")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} is {overflow}px wider than a phone screen"
     finally:

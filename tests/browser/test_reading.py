@@ -6,7 +6,8 @@
   smallest text is at least 9 CSS px at the size the page shows it (each PNG of the book
   records its smallest text in pixels, see rectified.figures);
 - in the dark colour scheme figures are shown dark (inverted), not as white slabs;
-- the kernel-free widgets work from the keyboard.
+- on a phone, a tap enlarges a figure shrunk to the column;
+- the whole book prints to one PDF.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SITE
-from test_pages import PAGES, WIDGET_PAGES
+from conftest import SITE, open_page
+from test_pages import PAGES
 
 MIN_TEXT_PX = 9.0
 FIGURES = "div.cell_output img, .rectified-gallery img, img.rw-frame"
@@ -40,12 +41,8 @@ def _png_text(src: str) -> dict:
         return dict(getattr(image, "text", {}) or {})
 
 
-def _page(browser, url, width=1280, **kw):
-    page = browser.new_page(viewport={"width": width, "height": 900}, **kw)
-    page.goto(url, wait_until="load")
-    page.evaluate("""async () => { for (const img of Array.from(document.images)) {
-        if (!img.complete) { try { await img.decode(); } catch (e) {} } } }""")
-    return page
+def _page(browser, site_url, path, **options):
+    return open_page(browser, site_url, path, **options).page
 
 
 def _too_wide(page) -> list[str]:
@@ -91,20 +88,16 @@ def _figure_problems(page) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_code_text_and_figures_read_well_at_1280(browser, site_url, path):
-    page = _page(browser, f"{site_url}/{path}")
-    try:
-        wide = _too_wide(page)
-        assert wide == [], f"{path} scrolls sideways at 1280 px: {wide}"
-        problems = _figure_problems(page)
-        assert problems == [], f"{path}: {problems}"
-    finally:
-        page.close()
+@pytest.mark.parametrize("book_page", PAGES, indirect=True, scope="session")
+def test_code_text_and_figures_read_well_at_1280(book_page):
+    wide = _too_wide(book_page.page)
+    assert wide == [], f"{book_page.path} scrolls sideways at 1280 px: {wide}"
+    problems = _figure_problems(book_page.page)
+    assert problems == [], f"{book_page.path}: {problems}"
 
 
 def test_the_checks_catch_shrunk_figures_missing_alt_and_wide_code(browser, site_url):
-    page = _page(browser, f"{site_url}/{FIGURE_PAGES[0]}")
+    page = _page(browser, site_url, FIGURE_PAGES[0])
     try:
         page.add_style_tag(content="div.cell_output img { width: 120px !important; }"
                                    "div.cell_input pre { white-space: pre !important; "
@@ -129,7 +122,7 @@ def test_some_pages_have_figures():
 
 @pytest.mark.parametrize("path", FIGURE_PAGES)
 def test_figures_are_dark_in_the_dark_colour_scheme(browser, site_url, path):
-    page = _page(browser, f"{site_url}/{path}", color_scheme="dark")
+    page = _page(browser, site_url, path, color_scheme="dark")
     try:
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
         mean = _mean_grey(page.locator(FIGURES).first)
@@ -139,7 +132,7 @@ def test_figures_are_dark_in_the_dark_colour_scheme(browser, site_url, path):
 
 
 def test_the_dark_mode_check_sees_a_white_figure(browser, site_url):
-    page = _page(browser, f"{site_url}/{FIGURE_PAGES[0]}", color_scheme="dark")
+    page = _page(browser, site_url, FIGURE_PAGES[0], color_scheme="dark")
     try:
         page.add_style_tag(content="img { filter: none !important; }")
         assert _mean_grey(page.locator(FIGURES).first) > 150
@@ -147,28 +140,9 @@ def test_the_dark_mode_check_sees_a_white_figure(browser, site_url):
         page.close()
 
 
-@pytest.mark.parametrize("path", WIDGET_PAGES[:3])
-def test_widget_controls_work_from_the_keyboard(browser, site_url, path):
-    page = _page(browser, f"{site_url}/{path}")
-    try:
-        widget = page.locator(".rectified-static-widget").first
-        control = widget.locator("[data-field]").first
-        before = widget.locator("img.rw-frame").get_attribute("src")
-        control.focus()
-        assert page.evaluate("document.activeElement.dataset.field") == \
-            control.get_attribute("data-field")
-        for key in ("ArrowRight", "ArrowDown", "End"):
-            page.keyboard.press(key)
-            if widget.locator("img.rw-frame").get_attribute("src") != before:
-                break
-        assert widget.locator("img.rw-frame").get_attribute("src") != before
-    finally:
-        page.close()
-
-
 def test_a_tap_enlarges_a_shrunk_figure_on_a_phone(browser, site_url):
     path = next(p for p in PAGES if "rectified-gallery" in (SITE / p).read_text())
-    page = _page(browser, f"{site_url}/{path}", width=390, is_mobile=True, has_touch=True)
+    page = _page(browser, site_url, path, width=390, is_mobile=True, has_touch=True)
     try:
         img = page.locator(".rectified-gallery img").first
         img.scroll_into_view_if_needed()
@@ -194,14 +168,21 @@ def test_the_book_prints_to_one_pdf_with_every_page(browser, site_url):
     pdf = SITE / "rectified.pdf"
     assert pdf.exists(), "no PDF of the book: `make book` prints it (tools/book_pdf.py)"
     reader = PdfReader(str(pdf))
+    # the cover and the contents, whose entries are the headings of the pages printed
     text = unicodedata.normalize(        # NFKC: the ligature "ﬁ" reads as "fi"
-        "NFKC", "\n".join(page.extract_text() or "" for page in reader.pages))
+        "NFKC", "\n".join(page.extract_text() or "" for page in reader.pages[:4]))
     text = text.replace("\u2019", "'")    # the pages' typographic apostrophes
     titles = yaml.safe_load((SITE.parents[1] / "book" / "register.yml").read_text())
     for title in titles["chapters"].values():
         words = title.split(" — ")[0].split(",")[0]
         assert words in text, f"chapter '{title}' is not in the PDF"
     assert len(reader.pages) > 3 * len(book_pdf.toc_pages())
+    # every page of the book is printed as its own part, in the order of the contents
+    parts = [reader.named_destinations.get(f"/pdf-part-{i}")
+             for i in range(len(book_pdf.toc_pages()))]
+    assert None not in parts, "a page of the book is missing from the PDF"
+    starts = [reader.get_destination_page_number(part) for part in parts]
+    assert starts == sorted(set(starts)), f"the parts start on pages {starts}"
     assert "Contents" in text and "References" in text
     # the site links to it
     page = browser.new_page()
