@@ -14,6 +14,10 @@ Figures get their alt text here: every PNG the book's library makes carries a de
 of itself in a PNG text chunk (``rectified.figures.png``); an image without ``alt`` takes
 that description, and an image left with none is a build warning. A cell whose figure is
 wider than the reading column is widened over the margin.
+
+A line break inside a paragraph of the source is a space on the page. Between Chinese
+characters, or next to Chinese punctuation, that space is a visible gap ("一节。 这些"):
+browsers drop it only between two ideographs. Such line breaks are removed here.
 """
 
 import html
@@ -130,8 +134,52 @@ def _widen(node):
         cell["classes"].append("full-width")
 
 
+_CJK_PUNCTUATION = "\u3000-\u303f\uff00-\uffef"
+_CJK = _CJK_PUNCTUATION + "\u3400-\u4dbf\u4e00-\u9fff"
+_BREAK = r"[ \t]*\n[ \t]*"
+_CJK_BREAK = re.compile(
+    rf"(?<=[{_CJK}]){_BREAK}(?=[{_CJK}])"            # between two Chinese characters
+    rf"|(?<=[{_CJK_PUNCTUATION}]){_BREAK}"           # after Chinese punctuation
+    rf"|{_BREAK}(?=[{_CJK_PUNCTUATION}])")           # before it
+_VERBATIM = (nodes.literal_block, nodes.literal, nodes.math, nodes.math_block, nodes.raw,
+             nodes.comment)
+
+
+def join_cjk_lines(doctree) -> int:
+    """Remove the line breaks of the source that would show as gaps in Chinese text (see the
+    module's docstring); code, math and raw HTML are left alone. Returns how many text
+    nodes changed. A break at the edge of a node (before a link, say) is judged by the
+    neighbouring node's first or last character."""
+    texts = list(doctree.findall(nodes.Text))
+    changed = 0
+    for k, text in enumerate(texts):
+        if "\n" not in text or any(isinstance(a, _VERBATIM) for a in _ancestors(text)):
+            continue
+        before = texts[k - 1].astext()[-1:] if k else ""
+        after = texts[k + 1].astext()[:1] if k + 1 < len(texts) else ""
+        joined = _CJK_BREAK.sub("", before + text.astext() + after)
+        joined = joined[len(before):len(joined) - len(after)]
+        if joined != text.astext():
+            texts[k] = nodes.Text(joined)
+            text.parent.replace(text, texts[k])
+            changed += 1
+    return changed
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def _join_cjk_lines(app, doctree, docname):
+    join_cjk_lines(doctree)
+
+
 def setup(app):
     app.connect("doctree-resolved", _figures)
+    app.connect("doctree-resolved", _join_cjk_lines)
     app.connect("config-inited", _use_npm_katex)
     # runs before other handlers: html-page-context stops at the first handler that
     # returns a template name
