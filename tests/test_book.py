@@ -34,11 +34,10 @@ def test_every_question_has_a_quick_answer():
         "add the question's answer, under its (quick-qNN)= target, to the page"
 
 
-#: Plain language: the quick answers keep to the house target of about 18 words a
-#: sentence; no page of 20 sentences or more may average over 28 (the longest chapter
-#: averaged 27.4 when this check was added: the bound stops the prose getting longer).
-QUICK_ANSWERS_MAX_WORDS = 18
-PAGE_MAX_WORDS = 28
+#: Plain language: the house target is about 18 words a sentence. Every page of 20
+#: sentences or more (each chapter, the quick answers) keeps its mean at or under it; the
+#: chapters averaged 14.2-16.5 when the bound was set here.
+PAGE_MAX_WORDS = 18
 
 
 def test_sentence_length_per_page():
@@ -46,7 +45,7 @@ def test_sentence_length_per_page():
     print("\nwords per sentence (mean), per page:")
     for page, (n, mean) in lengths.items():
         print(f"  {page:34s} {mean:5.1f}  ({n} sentences)")
-    assert lengths["book/quick-answers.md"][1] <= QUICK_ANSWERS_MAX_WORDS
+    assert lengths["book/quick-answers.md"][0] >= 20
     long = {p: round(m, 1) for p, (n, m) in lengths.items()
             if n >= 20 and m > PAGE_MAX_WORDS}
     assert not long, f"pages whose sentences average over {PAGE_MAX_WORDS} words: {long}"
