@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SITE, open_page
+from conftest import SITE
 
 WEIGHT_BUDGET_BYTES = 6_000_000     # the page and every resource it loads (the theme's
 #                                     scripts, styles and fonts are about 2.6 MB of it)
@@ -155,13 +155,15 @@ def test_moving_a_control_changes_the_figure(book_page):
     assert book_page.console == [], book_page.console
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_fits_a_phone(browser, site_url, path):
-    """At phone width nothing makes the page scroll sideways (wide tables and code scroll
-    inside their own boxes; figures shrink to the column, a tap enlarges them)."""
-    page = open_page(browser, site_url, path, width=390, is_mobile=True).page
+@pytest.mark.parametrize("book_page", PAGES, indirect=True, scope="session")
+def test_page_fits_a_phone(book_page):
+    """At phone width (390 px) nothing makes the page scroll sideways (wide tables and code
+    scroll inside their own boxes; figures shrink to the column, a tap enlarges them). The
+    page opened at 1280 px is narrowed, as when a window is, and widened again after."""
+    page, path = book_page.page, book_page.path
+    page.set_viewport_size({"width": 390, "height": 844})
     try:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} is {overflow}px wider than a phone screen"
     finally:
-        page.close()
+        page.set_viewport_size({"width": 1280, "height": 900})

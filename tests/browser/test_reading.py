@@ -120,15 +120,18 @@ def test_some_pages_have_figures():
     assert len(FIGURE_PAGES) >= 8, FIGURE_PAGES
 
 
-@pytest.mark.parametrize("path", FIGURE_PAGES)
-def test_figures_are_dark_in_the_dark_colour_scheme(browser, site_url, path):
-    page = _page(browser, site_url, path, color_scheme="dark")
+@pytest.mark.parametrize("book_page", FIGURE_PAGES, indirect=True, scope="session")
+def test_figures_are_dark_in_the_dark_colour_scheme(book_page):
+    """The reader's system switches to the dark scheme: the page follows it at once."""
+    page = book_page.page
+    page.emulate_media(color_scheme="dark")
     try:
-        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
         mean = _mean_grey(page.locator(FIGURES).first)
-        assert mean < 110, f"the first figure of {path} is light in dark mode ({mean:.0f})"
+        assert mean < 110, \
+            f"the first figure of {book_page.path} is light in dark mode ({mean:.0f})"
     finally:
-        page.close()
+        page.emulate_media(color_scheme="light")
 
 
 def test_the_dark_mode_check_sees_a_white_figure(browser, site_url):
