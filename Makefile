@@ -51,7 +51,8 @@ pdf: $(STAMP)
 ## test: unit tests with coverage (fails under 90%); every notebook under nbval, whose
 ##       executions then make the warnings-as-errors build (each notebook runs once); then
 ##       every built page in headless Chromium
-test: unit js
+test:
+	$(MAKE) -j2 --output-sync=target unit js
 	$(MAKE) notebooks
 	$(MAKE) book
 	$(MAKE) browser
