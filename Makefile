@@ -8,13 +8,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: book pdf test unit js notebooks browser lab benchmark colab-cells clean
 
-# (Re)install whenever the pinned requirements or the package metadata change. Modules are
-# compiled to bytecode when first imported (--no-compile): compiling every installed module
-# up front, most of them never imported, took about a minute of the install.
+# (Re)install whenever the pinned requirements or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
 # KaTeX (math typeset at build time, its stylesheet and fonts served by the site), pinned
