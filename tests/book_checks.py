@@ -186,3 +186,19 @@ def sentence_lengths(root: Path) -> dict[str, tuple[int, float]]:
             out[str(p.relative_to(root))] = (len(found),
                                              sum(len(s.split()) for s in found) / len(found))
     return out
+
+
+def phrases_in_prose(root: Path, phrases: list[str]) -> dict[str, list[str]]:
+    """Per English page of the book, which of `phrases` its prose contains (case-insensitive,
+    line breaks read as spaces)."""
+    out = {}
+    for p in sorted((root / "book").glob("*.ipynb")) + sorted((root / "book").glob("*.md")):
+        if p.stem.endswith("-zh"):
+            continue
+        texts = ([source(c) for c in cells(p) if c["cell_type"] == "markdown"]
+                 if p.suffix == ".ipynb" else [p.read_text()])
+        text = prose("\n".join(texts)).lower()
+        found = [phrase for phrase in phrases if phrase.lower() in text]
+        if found:
+            out[str(p.relative_to(root))] = found
+    return out

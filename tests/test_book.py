@@ -51,6 +51,30 @@ def test_sentence_length_per_page():
     assert not long, f"pages whose sentences average over {PAGE_MAX_WORDS} words: {long}"
 
 
+#: Idioms a reader of English as a second language may not know; the prose says these
+#: things in literal words. (A list catches only what it names: it keeps out the ones
+#: that were swept from the chapters.)
+IDIOMS = ["the exception that proves the rule", "rule of thumb", "ballpark", "for free",
+          "in a nutshell", "kicks in", "pays off", "on the table", "falls flat",
+          "at face value", "hand-wavy", "lion's share", "across the board", "a far cry",
+          "moves the needle", "sweet spot", "bit for bit", "the whole story", "blows up",
+          "blow up", "in miniature", "in disguise", "for good", "once and for all",
+          "stand-in", "under the hood", "out of the box", "silver bullet", "boils down",
+          "grain of truth", "too close to call", "stays put", "told apart", "handful"]
+
+
+def test_the_prose_has_no_idioms_from_the_list():
+    assert bc.phrases_in_prose(ROOT, IDIOMS) == {}
+
+
+def test_the_idiom_check_reads_the_prose(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "page.md").write_text("# Title\n\nThis rule of\nthumb pays.\n")
+    (tmp_path / "book" / "page-zh.md").write_text("rule of thumb\n")
+    assert bc.phrases_in_prose(tmp_path, ["rule of thumb", "for free"]) == {
+        "book/page.md": ["rule of thumb"]}
+
+
 def test_sentences_are_counted_in_the_prose_only():
     text = ("# A heading that is long\n\nReLU is $\\max(0, z)$, see [the intro](intro.md) "
             "and {cite:t}`nair2010rectified`. It has e.g. one kink! Code `np.maximum(0, z)` "
