@@ -172,19 +172,26 @@ def sentences(markdown: str) -> list[str]:
     return [s for s in _SENTENCE.split(text) if len(s.split()) >= 2]
 
 
-def sentence_lengths(root: Path) -> dict[str, tuple[int, float]]:
-    """Per page of the book (chapters and markdown pages in book/, Chinese pages left out):
-    (number of sentences, mean words per sentence) of its markdown prose."""
+def english_markdown(root: Path) -> dict[str, list[str]]:
+    """Per English page of the book (chapters and markdown pages in book/, Chinese pages
+    left out), keyed by its path from `root`: the markdown sources of its prose."""
     out = {}
     for p in sorted((root / "book").glob("*.ipynb")) + sorted((root / "book").glob("*.md")):
-        if p.stem.endswith("-zh"):
-            continue
-        texts = ([source(c) for c in cells(p) if c["cell_type"] == "markdown"]
-                 if p.suffix == ".ipynb" else [p.read_text()])
+        if not p.stem.endswith("-zh"):
+            out[str(p.relative_to(root))] = (
+                [source(c) for c in cells(p) if c["cell_type"] == "markdown"]
+                if p.suffix == ".ipynb" else [p.read_text()])
+    return out
+
+
+def sentence_lengths(root: Path) -> dict[str, tuple[int, float]]:
+    """Per English page of the book: (number of sentences, mean words per sentence) of its
+    markdown prose."""
+    out = {}
+    for page, texts in english_markdown(root).items():
         found = [s for t in texts for s in sentences(t)]
         if found:
-            out[str(p.relative_to(root))] = (len(found),
-                                             sum(len(s.split()) for s in found) / len(found))
+            out[page] = (len(found), sum(len(s.split()) for s in found) / len(found))
     return out
 
 
@@ -192,13 +199,9 @@ def phrases_in_prose(root: Path, phrases: list[str]) -> dict[str, list[str]]:
     """Per English page of the book, which of `phrases` its prose contains (case-insensitive,
     line breaks read as spaces)."""
     out = {}
-    for p in sorted((root / "book").glob("*.ipynb")) + sorted((root / "book").glob("*.md")):
-        if p.stem.endswith("-zh"):
-            continue
-        texts = ([source(c) for c in cells(p) if c["cell_type"] == "markdown"]
-                 if p.suffix == ".ipynb" else [p.read_text()])
+    for page, texts in english_markdown(root).items():
         text = prose("\n".join(texts)).lower()
         found = [phrase for phrase in phrases if phrase.lower() in text]
         if found:
-            out[str(p.relative_to(root))] = found
+            out[page] = found
     return out
